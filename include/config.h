@@ -1,0 +1,91 @@
+/*
+ * config.h - relayguard.conf: parsed, validated, immutable once loaded.
+ *
+ * Syntax: "key = value" lines; "#" starts a comment only at the start of a
+ * line (reply texts may hold "#"); a line that starts with white space
+ * continues the previous value.  List values are separated by white space
+ * or commas; an item that starts with "/", "./" or "../" names a file of
+ * one item per line ("#" comments, relative names resolved against the
+ * directory of the file that names them).  Unknown keys, repeated keys and
+ * bad values are errors, reported as "file:line: problem"; any error loads
+ * nothing.
+ *
+ * The keys, their types, defaults and bounds are one table in config.c
+ * (STYLE 10).  A struct config is never modified after config_load returns,
+ * so any number of threads may read it.
+ */
+#ifndef RG_CONFIG_H
+#define RG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cidr.h"
+#include "diag.h"
+#include "domset.h"
+#include "reply.h"
+#include "strset.h"
+
+enum run_mode { MODE_ENFORCE = 0, MODE_MONITOR };
+enum on_error { ON_ERROR_TEMPFAIL = 0, ON_ERROR_ACCEPT };
+
+/* One "old.example:new.example" pair of the reroute key. */
+struct reroute {
+	char *from;	/* lowercase, no trailing dot */
+	char *to;
+};
+
+struct config {
+	char *path;		/* the file this came from */
+	char **text;		/* effective value text of every key, for config_print */
+
+	/* anti-relay */
+	struct domset *local_domains;
+	struct strset *local_recipients;	/* NULL: not set, every user exists */
+	struct domset *always_relay_domains;
+	struct cidrset *trusted_networks;
+	struct cidrset *never_relay_networks;
+	bool relay_authenticated;
+	struct cidrset *internal_interfaces;
+	struct strset *always_accept_recipients; /* local parts or full addresses */
+	struct cidrset *our_addresses;		 /* literals that mean "this host" */
+	struct reply_tmpl relay_reply;
+	struct reply_tmpl route_reply;		 /* encapsulated / routed addresses */
+	struct reply_tmpl unknown_user_reply;
+	struct reply_tmpl bad_rcpt_reply;	 /* malformed RCPT address */
+	struct reply_tmpl bad_sender_reply;	 /* malformed MAIL address */
+	struct reroute *reroute;
+	size_t n_reroute;
+
+	/* safety nets */
+	enum run_mode mode;
+	bool soft_mode;
+	enum on_error on_error;
+
+	/* daemon */
+	char *socket;
+	char *user;
+	char *pidfile;
+};
+
+/*
+ * Load PATH.  Returns a new config, or NULL with every problem added to D
+ * (warnings may be added on success too).  The caller frees the result
+ * with config_free.
+ */
+struct config *config_load(const char *path, struct diag *d);
+
+/* Accepts NULL. */
+void config_free(struct config *cfg);
+
+/* Print the effective configuration (every key, defaults included) to FP. */
+void config_print(const struct config *cfg, FILE *fp);
+
+/*
+ * Resolve a file name NAME found in a file FROM: absolute names are kept,
+ * relative ones are taken from the directory of FROM.  Returns a malloc'd
+ * string the caller frees, or NULL when out of memory.
+ */
+char *config_resolve_path(const char *from, const char *name);
+
+#endif

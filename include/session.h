@@ -1,0 +1,49 @@
+/*
+ * session.h - the state of one SMTP connection as the core sees it: the
+ * facts the MTA reported (client, interface, HELO, authentication, macros),
+ * the current message (sender, accepted recipients, changes to apply) and
+ * the snapshot the connection started with.
+ *
+ * Ownership: the glue creates one session per connection and frees it at
+ * close; message state is reset by decide_abort and at the end of
+ * decide_eom.  A session is used by one thread at a time (libmilter never
+ * overlaps callbacks of one connection) but not always the same thread:
+ * never keep session state in thread-local storage.
+ */
+#ifndef RG_SESSION_H
+#define RG_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "changes.h"
+#include "services.h"
+#include "snapshot.h"
+
+struct session;
+
+/* A new session on SNAP (a reference is taken) and SVC (borrowed, may be NULL). */
+struct session *session_new(struct snapshot *snap, struct services *svc);
+
+/* Free the session and drop its snapshot reference.  Accepts NULL. */
+void session_free(struct session *s);
+
+/*
+ * Record an MTA macro ("{auth_authen}", "i", "{daemon_addr}").  VALUE NULL
+ * or empty removes it.  Values are copied and cut at CAP_MACRO_LEN.
+ */
+void session_set_macro(struct session *s, const char *name, const char *value);
+
+/* The value of macro NAME or NULL. */
+const char *session_macro(const struct session *s, const char *name);
+
+/* The snapshot this session runs on. */
+const struct snapshot *session_snapshot(const struct session *s);
+
+/* Changes to apply at end of message (valid until the message is reset). */
+const struct changes *session_changes(const struct session *s);
+
+/* Number of recipients accepted so far in the current message. */
+size_t session_rcpt_count(const struct session *s);
+
+#endif

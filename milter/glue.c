@@ -1,0 +1,548 @@
+/*
+ * glue.c - the libmilter glue, and the only file that includes
+ * libmilter/mfapi.h (a test enforces it).  Each xxfi_* callback copies
+ * what it needs from libmilter's arguments and macros into the session,
+ * calls one decide_* function and turns the verdict into an sfsistat,
+ * smfi_setreply and, at end of message, the header and recipient changes.
+ *
+ * Per-connection state is the session in smfi_setpriv.  libmilter runs one
+ * connection's callbacks on different worker threads but never two at
+ * once, so the session needs no lock (LIBRARIES 1.2).  xxfi_close may be
+ * the only callback and may see NULL private data (LIBRARIES 1.4).
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "decide.h"
+#include "diag.h"
+#include "log.h"
+#include "relayguard.h"
+#include "session.h"
+#include "strbuf.h"
+
+/* Macros asked for per stage with smfi_setsymlist (LIBRARIES 1.6). */
+static const struct {
+	int stage;
+	const char *list;
+} symlists[] = {
+	{SMFIM_CONNECT, "j _ {daemon_name} {daemon_addr} {if_addr} {client_addr} {client_name} {client_ptr} {client_resolve}"},
+	{SMFIM_HELO, "{tls_version}"},
+	{SMFIM_ENVFROM, "i {auth_authen} {auth_type} {mail_addr}"},
+	{SMFIM_ENVRCPT, "i {rcpt_mailer} {rcpt_host} {rcpt_addr}"},
+	{SMFIM_DATA, "i"},
+	{SMFIM_EOH, "i"},
+	{SMFIM_EOM, "i {msg_id}"},
+};
+
+/* The same names, fetched with smfi_getsymval at each stage. */
+static const char *const connect_macros[] = {"j", "_", "{daemon_name}", "{daemon_addr}", "{if_addr}",
+	"{client_addr}", "{client_name}", "{client_ptr}", "{client_resolve}", NULL};
+static const char *const mail_macros[] = {"i", "{auth_authen}", "{auth_type}", "{mail_addr}", NULL};
+static const char *const rcpt_macros[] = {"i", "{rcpt_mailer}", "{rcpt_host}", "{rcpt_addr}", NULL};
+static const char *const msg_macros[] = {"i", NULL};
+
+static atomic_int live_sessions;
+static struct services services;
+
+/* ---- helpers ---- */
+
+static void
+fetch_macros(SMFICTX *ctx, struct session *s, const char *const *names)
+{
+	for (; *names != NULL; names++) {
+		const char *v = smfi_getsymval(ctx, (char *)*names);
+
+		if (v != NULL)
+			session_set_macro(s, *names, v);
+	}
+}
+
+/* The connection's session, created on first use (close may come first; Sendmail reuses contexts). */
+static struct session *
+conn_session(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct snapshot *snap;
+
+	if (s != NULL)
+		return s;
+	if ((snap = snapshot_current()) == NULL)
+		return NULL;
+	s = session_new(snap, &services);
+	snapshot_unref(snap);
+	if (s == NULL)
+		return NULL;
+	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		session_free(s);
+		return NULL;
+	}
+	atomic_fetch_add(&live_sessions, 1);
+	return s;
+}
+
+/* Out of memory before a session exists: honour on_error of the current config. */
+static sfsistat
+no_session(void)
+{
+	struct snapshot *snap = snapshot_current();
+	bool accept = snap != NULL && snap->cfg->on_error == ON_ERROR_ACCEPT;
+
+	snapshot_unref(snap);
+	log_msg(LOG_ERR, "internal error: cannot create a session (out of memory)");
+	return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+/*
+ * Escape a reply text for smfi_setreply: Sendmail treats it as a format
+ * string, so every % is doubled (LIBRARIES 1.7); the core already made it
+ * printable, so no CR or LF can reach the MTA.
+ */
+static void
+escape_reply(const char *text, char *buf, size_t size)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, buf, size);
+	for (; *text != '\0'; text++) {
+		if (*text == '%')
+			strbuf_addc(&sb, '%');
+		strbuf_addc(&sb, *text);
+	}
+}
+
+/* Turn a verdict into libmilter's answer.  setreply only right before a matching return (1.7). */
+static sfsistat
+answer(SMFICTX *ctx, const struct verdict *v)
+{
+	char text[2 * CAP_REPLY_TEXT + 1];
+
+	switch (v->action) {
+	case ACT_CONTINUE:
+		return SMFIS_CONTINUE;
+	case ACT_ACCEPT:
+		return SMFIS_ACCEPT;
+	case ACT_REJECT:
+	case ACT_TEMPFAIL:
+		escape_reply(v->reply.text, text, sizeof(text));
+		if (smfi_setreply(ctx, (char *)v->reply.code, (char *)v->reply.xcode, text) != MI_SUCCESS)
+			log_msg(LOG_WARNING, "smfi_setreply refused \"%s %s\"; the MTA sends its default reply",
+			    v->reply.code, v->reply.xcode);
+		return v->action == ACT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	case ACT_DISCARD:
+	case ACT_TURF:
+		return SMFIS_DISCARD;
+	case ACT_QUARANTINE:
+		return SMFIS_CONTINUE;
+	}
+	return SMFIS_TEMPFAIL;
+}
+
+/* ---- callbacks ---- */
+
+static sfsistat
+rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+    unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+				SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+	unsigned long steps = SMFIP_NOUNKNOWN | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY;
+	size_t i;
+
+	(void)f2;
+	(void)f3;
+	/* Ask only for what is offered: anything else aborts the session (1.5). */
+	*pf0 = actions & f0;
+	*pf1 = (*pf1 | steps) & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
+			if (smfi_setsymlist(ctx, symlists[i].stage, (char *)symlists[i].list) != MI_SUCCESS)
+				log_msg(LOG_WARNING, "smfi_setsymlist(%d) failed", symlists[i].stage);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct session *s = conn_session(ctx);
+	struct ipaddr ip, *client = NULL;
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	fetch_macros(ctx, s, connect_macros);
+	/* Prefer the socket address: Sendmail's {client_addr} says "IPv6:..." (1.6). */
+	if (ipaddr_from_sockaddr(hostaddr, &ip))
+		client = &ip;
+	else if (ipaddr_parse(session_macro(s, "{client_addr}"), &ip))
+		client = &ip;
+	/* Postfix passes "[ip]" when the client has no verified name. */
+	if (hostname == NULL || hostname[0] == '[')
+		hostname = "unknown";
+	decide_connect(s, client, hostname, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_helo(SMFICTX *ctx, char *helo)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	decide_helo(s, helo, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	decide_abort(s); /* a new transaction: forget any earlier message */
+	fetch_macros(ctx, s, mail_macros);
+	decide_mail(s, argv[0], argv + 1, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	fetch_macros(ctx, s, rcpt_macros);
+	decide_rcpt(s, argv[0], argv + 1, &v);
+	/* DISCARD at RCPT would drop the whole message (1.8): never do that for one recipient. */
+	if (v.action == ACT_DISCARD || v.action == ACT_TURF)
+		return SMFIS_CONTINUE;
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_data(SMFICTX *ctx)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	fetch_macros(ctx, s, msg_macros);
+	decide_data(s, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	decide_header(s, name, value, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_eoh(SMFICTX *ctx)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	fetch_macros(ctx, s, msg_macros);
+	decide_eoh(s, &v);
+	return answer(ctx, &v);
+}
+
+static sfsistat
+rg_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+
+	if (s == NULL)
+		return no_session();
+	decide_body(s, chunk, len, &v);
+	return answer(ctx, &v);
+}
+
+/* Apply the changes of the verdict; false if the MTA refused one. */
+static bool
+apply_changes(SMFICTX *ctx, const struct changes *c)
+{
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < c->nhdrs; i++) {
+		const struct hdr_change *h = &c->hdrs[i];
+		int r;
+
+		if (h->op == HDR_ADD)
+			r = smfi_addheader(ctx, h->name, h->value);
+		else if (h->op == HDR_INSERT)
+			r = smfi_insheader(ctx, h->index, h->name, h->value);
+		else
+			r = smfi_chgheader(ctx, h->name, h->index, NULL);
+		ok = ok && r == MI_SUCCESS;
+	}
+	for (i = 0; i < c->nrcpts; i++) {
+		int r = c->rcpts[i].op == RCPT_ADD ? smfi_addrcpt(ctx, c->rcpts[i].addr)
+						   : smfi_delrcpt(ctx, c->rcpts[i].addr);
+
+		ok = ok && r == MI_SUCCESS;
+	}
+	if (c->quarantine != NULL)
+		ok = ok && smfi_quarantine(ctx, c->quarantine) == MI_SUCCESS;
+	return ok;
+}
+
+static sfsistat
+rg_eom(SMFICTX *ctx)
+{
+	struct session *s = conn_session(ctx);
+	struct verdict v;
+	sfsistat rc;
+
+	if (s == NULL)
+		return no_session();
+	fetch_macros(ctx, s, msg_macros);
+	decide_eom(s, &v);
+	if (!action_is_refusal(v.action) && !apply_changes(ctx, session_changes(s))) {
+		log_msg(LOG_ERR, "the MTA refused a message change; tempfailing the message");
+		decide_abort(s);
+		return SMFIS_TEMPFAIL;
+	}
+	rc = answer(ctx, &v);
+	decide_abort(s);
+	return rc;
+}
+
+static sfsistat
+rg_abort(SMFICTX *ctx)
+{
+	decide_abort(smfi_getpriv(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+rg_close(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s != NULL) {
+		smfi_setpriv(ctx, NULL);
+		session_free(s);
+		atomic_fetch_sub(&live_sessions, 1);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc rg_desc = {
+	.xxfi_name = "relayguard",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+		      SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_connect = rg_connect,
+	.xxfi_helo = rg_helo,
+	.xxfi_envfrom = rg_envfrom,
+	.xxfi_envrcpt = rg_envrcpt,
+	.xxfi_header = rg_header,
+	.xxfi_eoh = rg_eoh,
+	.xxfi_body = rg_body,
+	.xxfi_eom = rg_eom,
+	.xxfi_abort = rg_abort,
+	.xxfi_close = rg_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = rg_data,
+	.xxfi_negotiate = rg_negotiate,
+};
+
+/* ---- the worker process ---- */
+
+void
+worker_reload(const char *config_path)
+{
+	struct diag d;
+	struct snapshot *snap, *old;
+	size_t i;
+
+	diag_init(&d);
+	snap = snapshot_load(config_path, &d);
+	for (i = 0; i < d.n; i++)
+		log_msg(snap ? LOG_WARNING : LOG_ERR, "%s", d.msgs[i]);
+	old = snapshot_current();
+	if (snap == NULL) {
+		log_msg(LOG_ERR, "reload of %s failed with %u error%s; still running generation %lu",
+		    config_path, d.errors, d.errors == 1 ? "" : "s", old ? old->generation : 0);
+	} else {
+		snapshot_install(snap);
+		log_msg(LOG_NOTICE, "reloaded %s: generation %lu replaces %lu", config_path,
+		    snap->generation, old ? old->generation : 0);
+	}
+	snapshot_unref(old);
+	diag_free(&d);
+}
+
+struct sigthread_arg {
+	const char *config;
+};
+
+/* Our own signal thread: SIGUSR2 = reload (the master's SIGHUP), SIGUSR1 = statistics. */
+static void *
+signal_thread(void *arg)
+{
+	const struct sigthread_arg *a = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2)
+			worker_reload(a->config);
+		else if (sig == SIGUSR1)
+			log_msg(LOG_INFO, "statistics: %d live sessions", atomic_load(&live_sessions));
+	}
+	return NULL;
+}
+
+/*
+ * A unix socket left by a crash is removed by smfi_opensocket; one that a
+ * running daemon still listens on must not be (two daemons on one socket).
+ */
+static bool
+socket_in_use(const char *conn)
+{
+	struct sockaddr_un sun;
+	const char *path = NULL;
+	struct stat st;
+	int fd;
+	bool used;
+
+	if (strncmp(conn, "unix:", 5) == 0)
+		path = conn + 5;
+	else if (strncmp(conn, "local:", 6) == 0)
+		path = conn + 6;
+	if (path == NULL || stat(path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return false;
+	used = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return used;
+}
+
+static void
+worker_fail(const char *what, int code)
+{
+	log_msg(LOG_ERR, "%s", what);
+	exit(code);
+}
+
+void
+glue_run(const struct options *o, int ready_fd)
+{
+	static struct sigthread_arg sa;
+	struct snapshot *snap;
+	struct diag d;
+	const char *conn, *user;
+	unsigned uid = 0, gid = 0;
+	sigset_t set;
+	pthread_t tid;
+	int i;
+
+	diag_init(&d);
+	if ((snap = snapshot_load(o->config, &d)) == NULL) {
+		for (size_t k = 0; k < d.n; k++)
+			log_msg(LOG_ERR, "%s", d.msgs[k]);
+		exit(EXIT_CONFIG);
+	}
+	diag_free(&d);
+	snapshot_install(snap);
+	conn = o->socket ? o->socket : snap->cfg->socket;
+	user = o->user ? o->user : snap->cfg->user;
+	if (conn == NULL)
+		worker_fail("no socket: give -p SOCKET or socket = in the configuration", EXIT_CONFIG);
+	if (user != NULL && !daemon_lookup_user(user, &uid, &gid))
+		exit(EXIT_CONFIG);
+	if (geteuid() == 0 && user == NULL)
+		worker_fail("refusing to run as root: set user = in the configuration or -u USER "
+			    "(-u root to insist)", EXIT_CONFIG);
+	if (socket_in_use(conn))
+		worker_fail("socket is in use by another process; is relayguard already running?",
+		    EXIT_OSERR);
+
+	/* Signals: block them before any thread exists, so only sigwait threads see them (1.3). */
+	sigemptyset(&set);
+	for (i = 0; i < 5; i++)
+		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	umask(007); /* unix socket: owner and group only */
+	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)
+		worker_fail("cannot register the filter with libmilter", EXIT_OSERR);
+	if (smfi_opensocket(true) != MI_SUCCESS)
+		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
+		    EXIT_OSERR);
+	if ((strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0) && user != NULL &&
+	    geteuid() == 0) {
+		const char *path = strchr(conn, ':') + 1;
+
+		if (chown(path, uid, gid) != 0)
+			log_msg(LOG_WARNING, "cannot chown %s: %s", path, strerror(errno));
+	}
+	if (user != NULL && !daemon_drop_privileges(user, uid, gid))
+		exit(EXIT_OSERR);
+	if (geteuid() == 0)
+		log_msg(LOG_WARNING, "running as root, as told");
+
+	sa.config = o->config;
+	if (pthread_create(&tid, NULL, signal_thread, &sa) != 0)
+		worker_fail("cannot start the signal thread", EXIT_OSERR);
+	pthread_detach(tid);
+	log_msg(LOG_NOTICE, "relayguard %s ready on %s, generation %lu", PACKAGE_VERSION, conn,
+	    snap->generation);
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "R", 1) != 1)
+			log_msg(LOG_WARNING, "cannot tell the master we are ready");
+		close(ready_fd);
+	}
+	if (smfi_main() != MI_SUCCESS)
+		log_msg(LOG_ERR, "libmilter stopped with an error");
+	/* smfi_main returns without waiting for running sessions (1.3): give them a moment. */
+	for (i = 0; i < 100 && atomic_load(&live_sessions) > 0; i++)
+		usleep(100000);
+	log_msg(LOG_NOTICE, "stopped");
+	exit(0);
+}

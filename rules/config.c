@@ -1,0 +1,604 @@
+/*
+ * config.c - relayguard.conf parser (see config.h).
+ *
+ * The key table below is the whole configuration language: name, type,
+ * default, bounds and the struct config field.  Defaults go through the
+ * same value parsers as the file, so a default can never be something the
+ * file could not say.  The parser never logs; every problem becomes a
+ * "file:line: problem" diagnostic and any error frees everything.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "config.h"
+#include "strbuf.h"
+
+enum ctype {
+	CT_BOOL,
+	CT_INT,
+	CT_DURATION,	/* stored as long milliseconds; suffix ms, s, m, h, d (default s) */
+	CT_SIZE,	/* stored as long bytes; suffix k, m, g (powers of 1024) */
+	CT_STRING,
+	CT_ENUM,	/* stored as int: index into enums */
+	CT_CIDRS,
+	CT_DOMAINS,
+	CT_STRINGS,
+	CT_REPLY,
+	CT_REROUTE,
+};
+
+struct ckey {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	const char *def;	  /* NULL: unset */
+	long min, max;		  /* CT_INT, CT_DURATION, CT_SIZE */
+	const char *const *enums; /* CT_ENUM */
+	char klass;		  /* CT_REPLY: '4', '5' or 0 */
+};
+
+static const char *const mode_names[] = {"enforce", "monitor", NULL};
+static const char *const on_error_names[] = {"tempfail", "accept", NULL};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct ckey keys[] = {
+	/* anti-relay */
+	{"local_domains", CT_DOMAINS, F(local_domains), "", 0, 0, NULL, 0},
+	{"local_recipients", CT_STRINGS, F(local_recipients), NULL, 0, 0, NULL, 0},
+	{"always_relay_domains", CT_DOMAINS, F(always_relay_domains), "", 0, 0, NULL, 0},
+	{"trusted_networks", CT_CIDRS, F(trusted_networks), "127.0.0.0/8 ::1/128", 0, 0, NULL, 0},
+	{"never_relay_networks", CT_CIDRS, F(never_relay_networks), "", 0, 0, NULL, 0},
+	{"relay_authenticated", CT_BOOL, F(relay_authenticated), "yes", 0, 0, NULL, 0},
+	{"internal_interfaces", CT_CIDRS, F(internal_interfaces), "", 0, 0, NULL, 0},
+	{"always_accept_recipients", CT_STRINGS, F(always_accept_recipients), "postmaster", 0, 0,
+	    NULL, 0},
+	{"our_addresses", CT_CIDRS, F(our_addresses), "", 0, 0, NULL, 0},
+	{"relay_reply", CT_REPLY, F(relay_reply), "550 5.7.1 Relaying denied", 0, 0, NULL, 0},
+	{"route_reply", CT_REPLY, F(route_reply),
+	    "550 5.7.1 Source routes and encapsulated addresses are not accepted", 0, 0, NULL, 0},
+	{"unknown_user_reply", CT_REPLY, F(unknown_user_reply),
+	    "550 5.1.1 Recipient address rejected: user unknown", 0, 0, NULL, '5'},
+	{"bad_rcpt_reply", CT_REPLY, F(bad_rcpt_reply), "501 5.1.3 Bad recipient address syntax",
+	    0, 0, NULL, 0},
+	{"bad_sender_reply", CT_REPLY, F(bad_sender_reply), "501 5.1.7 Bad sender address syntax",
+	    0, 0, NULL, 0},
+	{"reroute", CT_REROUTE, F(reroute), "", 0, 0, NULL, 0},
+	/* safety nets */
+	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
+	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
+	{"on_error", CT_ENUM, F(on_error), "tempfail", 0, 0, on_error_names, 0},
+	/* daemon */
+	{"socket", CT_STRING, F(socket), NULL, 0, 0, NULL, 0},
+	{"user", CT_STRING, F(user), NULL, 0, 0, NULL, 0},
+	{"pidfile", CT_STRING, F(pidfile), NULL, 0, 0, NULL, 0},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Where a value came from, for diagnostics. */
+struct where {
+	const char *file;
+	unsigned line;
+	struct diag *d;
+};
+
+static void *
+field(struct config *cfg, const struct ckey *k)
+{
+	return (char *)cfg + k->off;
+}
+
+/* Free whatever K's field holds and reset it. */
+static void
+field_clear(struct config *cfg, const struct ckey *k)
+{
+	void *f = field(cfg, k);
+	size_t i;
+
+	switch (k->type) {
+	case CT_CIDRS:
+		cidrset_free(*(struct cidrset **)f);
+		*(struct cidrset **)f = NULL;
+		break;
+	case CT_DOMAINS:
+		domset_free(*(struct domset **)f);
+		*(struct domset **)f = NULL;
+		break;
+	case CT_STRINGS:
+		strset_free(*(struct strset **)f);
+		*(struct strset **)f = NULL;
+		break;
+	case CT_STRING:
+		free(*(char **)f);
+		*(char **)f = NULL;
+		break;
+	case CT_REROUTE:
+		for (i = 0; i < cfg->n_reroute; i++) {
+			free(cfg->reroute[i].from);
+			free(cfg->reroute[i].to);
+		}
+		free(cfg->reroute);
+		cfg->reroute = NULL;
+		cfg->n_reroute = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+char *
+config_resolve_path(const char *from, const char *name)
+{
+	const char *slash;
+	size_t dirlen;
+	char *out;
+
+	if (name[0] == '/')
+		return strdup(name);
+	while (strncmp(name, "./", 2) == 0)
+		name += 2;
+	if (from == NULL || (slash = strrchr(from, '/')) == NULL)
+		return strdup(name);
+	dirlen = (size_t)(slash - from) + 1;
+	if ((out = malloc(dirlen + strlen(name) + 1)) == NULL)
+		return NULL;
+	memcpy(out, from, dirlen);
+	strcpy(out + dirlen, name); /* size computed above */
+	return out;
+}
+
+/* ---- scalar values ---- */
+
+static bool
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1", NULL};
+	static const char *const no[] = {"no", "false", "off", "0", NULL};
+	size_t i;
+
+	for (i = 0; yes[i] != NULL; i++)
+		if (str_ieq(v, yes[i]))
+			return *out = true, true;
+	for (i = 0; no[i] != NULL; i++)
+		if (str_ieq(v, no[i]))
+			return *out = false, true;
+	return false;
+}
+
+/* Number with an optional unit suffix; UNITS lists suffix/multiplier pairs. */
+static bool
+parse_scaled(const char *v, long *out, const char *const *units, const long *mult, long defmult)
+{
+	char *end;
+	long n, m = defmult;
+	size_t i;
+
+	errno = 0;
+	if (!isdigit((unsigned char)v[0]))
+		return false;
+	n = strtol(v, &end, 10);
+	if (errno != 0)
+		return false;
+	if (*end != '\0') {
+		for (i = 0; units[i] != NULL; i++)
+			if (str_ieq(end, units[i]))
+				break;
+		if (units[i] == NULL)
+			return false;
+		m = mult[i];
+	}
+	if (n > LONG_MAX / m)
+		return false;
+	*out = n * m;
+	return true;
+}
+
+static bool
+parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const struct where *w)
+{
+	static const char *const dur_units[] = {"ms", "s", "m", "h", "d", NULL};
+	static const long dur_mult[] = {1, 1000, 60000, 3600000, 86400000};
+	static const char *const size_units[] = {"k", "m", "g", "kb", "mb", "gb", NULL};
+	static const long size_mult[] = {1024, 1048576, 1073741824, 1024, 1048576, 1073741824};
+	void *f = field(cfg, k);
+	long n;
+	size_t i;
+	char err[160];
+
+	switch (k->type) {
+	case CT_BOOL:
+		if (!parse_bool(v, (bool *)f))
+			return diag_error(w->d, w->file, w->line, "%s: \"%s\" is not yes or no", k->name, v), false;
+		return true;
+	case CT_INT:
+	case CT_DURATION:
+	case CT_SIZE:
+		if (!(k->type == CT_INT	     ? parse_scaled(v, &n, dur_units + 5, dur_mult, 1)
+			: k->type == CT_DURATION ? parse_scaled(v, &n, dur_units, dur_mult, 1000)
+						 : parse_scaled(v, &n, size_units, size_mult, 1)))
+			return diag_error(w->d, w->file, w->line, "%s: \"%s\" is not a %s", k->name, v,
+				   k->type == CT_INT ? "number" : k->type == CT_DURATION ? "duration (e.g. 30s, 5m)" : "size (e.g. 10M)"),
+			       false;
+		if (n < k->min || n > k->max)
+			return diag_error(w->d, w->file, w->line, "%s: %s is out of range", k->name, v), false;
+		*(long *)f = n;
+		return true;
+	case CT_STRING:
+		*(char **)f = strdup(v);
+		return *(char **)f != NULL;
+	case CT_ENUM:
+		for (i = 0; k->enums[i] != NULL; i++)
+			if (str_ieq(v, k->enums[i]))
+				return *(int *)f = (int)i, true;
+		{
+			char opts[200];
+			struct strbuf sb;
+
+			strbuf_init(&sb, opts, sizeof(opts));
+			for (i = 0; k->enums[i] != NULL; i++)
+				strbuf_addf(&sb, "%s%s", i ? " | " : "", k->enums[i]);
+			diag_error(w->d, w->file, w->line, "%s: \"%s\" is not one of %s", k->name, v, opts);
+		}
+		return false;
+	case CT_REPLY:
+		if (!reply_parse(v, k->klass, (struct reply_tmpl *)f, err, sizeof(err)))
+			return diag_error(w->d, w->file, w->line, "%s: %s", k->name, err), false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- list values ---- */
+
+/* Add one list ITEM to K's field (created on first use). */
+static bool
+list_add(struct config *cfg, const struct ckey *k, const char *item, const struct where *w)
+{
+	void *f = field(cfg, k);
+	const char *err = NULL;
+
+	switch (k->type) {
+	case CT_CIDRS:
+		if (cidrset_add(*(struct cidrset **)f, item, &err))
+			return true;
+		break;
+	case CT_DOMAINS:
+		if (domset_add(*(struct domset **)f, item, &err))
+			return true;
+		break;
+	case CT_STRINGS:
+		if (strlen(item) > CAP_ADDR_LEN)
+			err = "item too long";
+		else if (strset_add(*(struct strset **)f, item))
+			return true;
+		else
+			err = "out of memory";
+		break;
+	case CT_REROUTE: {
+		const char *colon = strchr(item, ':');
+		struct reroute *r;
+		char from[CAP_DOMAIN_LEN + 2];
+
+		if (colon == NULL || (size_t)(colon - item) >= sizeof(from)) {
+			err = "expected old.example:new.example";
+			break;
+		}
+		memcpy(from, item, (size_t)(colon - item));
+		from[colon - item] = '\0';
+		if (!domain_is_valid(from) || !domain_is_valid(colon + 1)) {
+			err = "both sides must be domain names (old.example:new.example)";
+			break;
+		}
+		r = realloc(cfg->reroute, (cfg->n_reroute + 1) * sizeof(*r));
+		if (r == NULL)
+			return false;
+		cfg->reroute = r;
+		r = &cfg->reroute[cfg->n_reroute++];
+		r->from = malloc(strlen(from) + 1);
+		r->to = malloc(strlen(colon + 1) + 1);
+		if (r->from == NULL || r->to == NULL)
+			return false;
+		str_lower_copy(r->from, strlen(from) + 1, from);
+		str_lower_copy(r->to, strlen(colon + 1) + 1, colon + 1);
+		if (r->from[strlen(r->from) - 1] == '.')
+			r->from[strlen(r->from) - 1] = '\0';
+		if (r->to[strlen(r->to) - 1] == '.')
+			r->to[strlen(r->to) - 1] = '\0';
+		return true;
+	}
+	default:
+		err = "not a list";
+	}
+	diag_error(w->d, w->file, w->line, "%s: \"%s\": %s", k->name, item, err);
+	return false;
+}
+
+static bool
+is_file_ref(const char *item)
+{
+	return item[0] == '/' || strncmp(item, "./", 2) == 0 || strncmp(item, "../", 3) == 0;
+}
+
+/* Strip leading and trailing white space in place; returns the start. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+/* Read a list file of one item per line. */
+static bool
+list_add_file(struct config *cfg, const struct ckey *k, const char *name, const struct where *w)
+{
+	char *path = config_resolve_path(w->file, name);
+	char line[CAP_CONF_LINE + 2];
+	struct where fw = {path, 0, w->d};
+	unsigned before = w->d->errors;
+	FILE *fp;
+
+	if (path == NULL)
+		return false;
+	if ((fp = fopen(path, "r")) == NULL) {
+		diag_error(w->d, w->file, w->line, "%s: cannot open %s: %s", k->name, path,
+		    strerror(errno));
+		free(path);
+		return false;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *item;
+
+		fw.line++;
+		if (strlen(line) > CAP_CONF_LINE) {
+			diag_error(w->d, path, fw.line, "line longer than %d bytes", CAP_CONF_LINE);
+			break;
+		}
+		item = trim(line);
+		if (*item == '\0' || *item == '#')
+			continue;
+		list_add(cfg, k, item, &fw);
+	}
+	fclose(fp);
+	free(path);
+	return w->d->errors == before;
+}
+
+static bool
+parse_list(struct config *cfg, const struct ckey *k, const char *v, const struct where *w)
+{
+	char *copy = strdup(v), *p, *item;
+	void **f = field(cfg, k);
+	unsigned before = w->d->errors;
+
+	if (copy == NULL)
+		return false;
+	if (k->type == CT_CIDRS)
+		*f = cidrset_new();
+	else if (k->type == CT_DOMAINS)
+		*f = domset_new();
+	else if (k->type == CT_STRINGS)
+		*f = strset_new();
+	if (k->type != CT_REROUTE && *f == NULL) {
+		free(copy);
+		return false;
+	}
+	for (p = copy; (item = strsep(&p, " \t,")) != NULL;) {
+		if (*item == '\0')
+			continue;
+		if (is_file_ref(item))
+			list_add_file(cfg, k, item, w);
+		else
+			list_add(cfg, k, item, w);
+	}
+	free(copy);
+	if (k->type == CT_CIDRS)
+		cidrset_freeze(*f);
+	return w->d->errors == before;
+}
+
+static bool
+parse_value(struct config *cfg, const struct ckey *k, const char *v, const struct where *w)
+{
+	char **text = &cfg->text[k - keys];
+
+	field_clear(cfg, k);
+	free(*text);
+	if ((*text = strdup(v)) == NULL)
+		return false;
+	switch (k->type) {
+	case CT_CIDRS:
+	case CT_DOMAINS:
+	case CT_STRINGS:
+	case CT_REROUTE:
+		return parse_list(cfg, k, v, w);
+	default:
+		return parse_scalar(cfg, k, v, w);
+	}
+}
+
+/* ---- the file ---- */
+
+static const struct ckey *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Handle one logical line "key = value" that started at W->line. */
+static void
+config_line(struct config *cfg, char *line, unsigned *set_at, const struct where *w)
+{
+	char *eq = strchr(line, '='), *name, *value;
+	const struct ckey *k;
+
+	if (eq == NULL) {
+		diag_error(w->d, w->file, w->line, "expected \"key = value\"");
+		return;
+	}
+	*eq = '\0';
+	name = trim(line);
+	value = trim(eq + 1);
+	if (*name == '\0') {
+		diag_error(w->d, w->file, w->line, "missing key before \"=\"");
+		return;
+	}
+	if ((k = key_find(name)) == NULL) {
+		diag_error(w->d, w->file, w->line, "unknown key \"%s\"", name);
+		return;
+	}
+	if (set_at[k - keys] != 0) {
+		diag_error(w->d, w->file, w->line, "%s already set at line %u", name, set_at[k - keys]);
+		return;
+	}
+	set_at[k - keys] = w->line;
+	parse_value(cfg, k, value, w);
+}
+
+/* Read PATH line by line, joining continuation lines. */
+static void
+config_read(struct config *cfg, const char *path, struct diag *d)
+{
+	char raw[CAP_CONF_LINE + 2], logical[CAP_CONF_LINE + 2];
+	unsigned set_at[NKEYS] = {0}, lineno = 0;
+	struct where w = {path, 0, d};
+	struct strbuf sb;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		diag_error(d, path, 0, "cannot open: %s", strerror(errno));
+		return;
+	}
+	strbuf_init(&sb, logical, sizeof(logical));
+	for (;;) {
+		bool eof = fgets(raw, sizeof(raw), fp) == NULL;
+		bool cont = !eof && (raw[0] == ' ' || raw[0] == '\t') && *trim(raw) != '\0';
+		char *t;
+
+		if (!eof)
+			lineno++;
+		if (!eof && strlen(raw) > CAP_CONF_LINE) {
+			diag_error(d, path, lineno, "line longer than %d bytes", CAP_CONF_LINE);
+			break;
+		}
+		if (cont && sb.len > 0) {
+			strbuf_addc(&sb, ' ');
+			strbuf_add(&sb, trim(raw));
+			continue;
+		}
+		if (sb.len > 0) {
+			if (sb.truncated)
+				diag_error(d, path, w.line, "value longer than %d bytes", CAP_CONF_LINE);
+			else
+				config_line(cfg, logical, set_at, &w);
+			strbuf_init(&sb, logical, sizeof(logical));
+		}
+		if (eof)
+			break;
+		t = trim(raw);
+		if (*t == '\0' || *t == '#')
+			continue;
+		if (cont) {
+			diag_error(d, path, lineno, "continuation line without a key before it");
+			continue;
+		}
+		w.line = lineno;
+		strbuf_add(&sb, t);
+	}
+	fclose(fp);
+}
+
+/* Checks that involve several keys. */
+static void
+config_validate(struct config *cfg, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_reroute; i++) {
+		if (!domset_contains(cfg->local_domains, cfg->reroute[i].from) &&
+		    !domset_contains(cfg->always_relay_domains, cfg->reroute[i].from))
+			diag_warn(d, cfg->path, 0,
+			    "reroute: %s is neither a local nor an always-relay domain, so mail to it is refused before it can be rerouted",
+			    cfg->reroute[i].from);
+	}
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	unsigned before = d->errors;
+	size_t i;
+
+	if (cfg == NULL || (cfg->text = calloc(NKEYS, sizeof(char *))) == NULL ||
+	    (cfg->path = strdup(path)) == NULL) {
+		diag_error(d, path, 0, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	for (i = 0; i < NKEYS; i++) {
+		struct where w = {"(built-in default)", 0, d};
+
+		if (keys[i].def != NULL)
+			parse_value(cfg, &keys[i], keys[i].def, &w);
+	}
+	config_read(cfg, path, d);
+	if (d->errors == before)
+		config_validate(cfg, d);
+	if (d->errors != before) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		field_clear(cfg, &keys[i]);
+		if (cfg->text != NULL)
+			free(cfg->text[i]);
+	}
+	free(cfg->text);
+	free(cfg->path);
+	free(cfg);
+}
+
+void
+config_print(const struct config *cfg, FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "# effective configuration of %s\n", cfg->path);
+	for (i = 0; i < NKEYS; i++) {
+		if (cfg->text[i] == NULL)
+			fprintf(fp, "# %s is not set\n", keys[i].name);
+		else
+			fprintf(fp, "%s = %s\n", keys[i].name, cfg->text[i]);
+	}
+}

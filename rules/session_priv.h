@@ -1,0 +1,105 @@
+/*
+ * session_priv.h - the inside of struct session, for the core's own
+ * modules only.  The glue and the what-if mode see the opaque
+ * type of include/session.h.
+ */
+#ifndef RG_SESSION_PRIV_H
+#define RG_SESSION_PRIV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "addr.h"
+#include "caps.h"
+#include "changes.h"
+#include "decide.h"
+#include "ipaddr.h"
+#include "session.h"
+#include "verdict.h"
+
+struct macro {
+	char name[32];
+	char *value;
+};
+
+/* One recipient accepted in the current message. */
+struct rcpt_entry {
+	char *raw;	/* exactly as the MTA passed it (needed for smfi_delrcpt) */
+	unsigned flags;
+};
+
+#define RCPT_EXEMPT	0x01	/* always_accept_recipients (postmaster) */
+#define RCPT_LOCAL	0x02	/* a local destination */
+
+struct session {
+	struct snapshot *snap;
+	const struct config *cfg;
+	struct services *svc;
+	unsigned long id;		/* connection serial, for logs */
+
+	/* connection facts */
+	bool have_client;
+	struct ipaddr client;
+	char client_addr[IPADDR_TEXT];
+	char client_name[CAP_DOMAIN_LEN + 3];
+	bool have_helo;
+	char helo[CAP_HELO_LEN + 1];
+	struct macro macros[CAP_MACROS];
+	size_t nmacros;
+
+	/* current message */
+	bool have_sender;
+	char sender[CAP_ADDR_LEN + 1];	/* the path as typed, printable form for logs */
+	struct addr sender_addr;
+	struct rcpt_entry *rcpts;
+	size_t nrcpts, caprcpts;
+	struct changes changes;
+
+	/* the command being decided */
+	enum stage stage;
+	const char *cur_rcpt;		/* RCPT argument (valid during decide_rcpt) */
+	struct addr cur_rcpt_addr;
+	unsigned cur_rcpt_flags;	/* RCPT_* so far */
+};
+
+/* May this client relay (trusted minus never-relay, authenticated, internal interface)? */
+bool session_may_relay(const struct session *s);
+
+/* Single facts behind session_may_relay. */
+bool session_is_trusted(const struct session *s);
+bool session_is_authenticated(const struct session *s);
+bool session_is_internal(const struct session *s);
+
+/* The daemon (local) address the client connected to, if the MTA said. */
+bool session_daemon_addr(const struct session *s, struct ipaddr *out);
+
+/* Is DOMAIN (lowercase) one of ours: a local domain? */
+bool session_domain_is_local(const struct session *s, const char *domain);
+
+/* Is the literal IP one of this host's addresses? */
+bool session_literal_is_ours(const struct session *s, const struct ipaddr *ip);
+
+/*
+ * Fill V with a refusal from template T, expanded for this session.  The
+ * action follows the code's class (5xx REJECT, 4xx TEMPFAIL).  BY names
+ * the decider; DETAIL (printf format, may be NULL) adds facts for the log.
+ */
+void session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
+    const char *by, const char *detail, ...) __attribute__((format(printf, 5, 6)));
+
+/* Set V's decider and detail without changing its action. */
+void session_note(struct verdict *v, const char *by, const char *detail, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Add a header change / recipient change to the current message; false when out of memory. */
+bool session_add_header(struct session *s, enum hdr_op op, const char *name, const char *value,
+    int index);
+bool session_add_rcpt_change(struct session *s, enum rcpt_op op, const char *addr);
+
+/* Remember the accepted current recipient; false when out of memory. */
+bool session_keep_rcpt(struct session *s);
+
+/* Forget the current message (sender, recipients, changes). */
+void session_reset_message(struct session *s);
+
+#endif

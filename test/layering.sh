@@ -1,0 +1,27 @@
+#!/bin/sh
+# layering.sh - structural rules the build must keep (TAP):
+#  1. only milter/glue.c includes libmilter/mfapi.h (DESIGN: the core never sees libmilter);
+#  2. nothing in rules/ or include/ includes a milter/ header;
+#  3. every golden transcript and miltertest script on disk is listed in test/tests.am,
+#     so none is silently left out of `make check`.
+src=${top_srcdir:-.}
+n=0; fail=0
+ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+
+bad=$(grep -l 'mfapi\.h' "$src"/rules/*.[ch] "$src"/include/*.h "$src"/milter/*.[ch] 2>/dev/null |
+	grep -v '/milter/glue\.c$')
+[ -z "$bad" ]; ok $? "only milter/glue.c includes mfapi.h ${bad:+(also: $bad)}"
+
+bad=$(grep -l '#include "relayguard.h"' "$src"/rules/*.[ch] "$src"/include/*.h 2>/dev/null)
+[ -z "$bad" ]; ok $? "the core includes no milter/ header ${bad:+($bad)}"
+
+missing=
+for f in "$src"/test/golden/*.in "$src"/test/milter/*.lua; do
+	[ -e "$f" ] || continue
+	rel=${f#"$src"/}
+	grep -q "[[:space:]]$rel\\b" "$src/test/tests.am" || missing="$missing $rel"
+done
+[ -z "$missing" ]; ok $? "every golden and miltertest file is listed in test/tests.am${missing:+ (missing:$missing)}"
+
+echo "1..$n"
+exit $fail
