@@ -1,14 +1,27 @@
 /*
  * services.h - long-lived shared back ends (DNS resolver, SPF server,
- * counter store) that outlive configuration snapshots.  Created once at
- * start-up after daemonizing, shared by all threads, each thread-safe.
- * A member is NULL when its back end is not in use.
+ * counter store) that outlive configuration snapshots.
+ *
+ * Created once after daemonizing (libunbound and libspf2 keep threads and
+ * sockets that a fork would lose), shared by all sessions, each member
+ * thread-safe.  The what-if mode creates them too, so a what-if run sees
+ * the same DNS answers and counters as the daemon would.  A member is NULL
+ * when its back end is not configured.
  */
 #ifndef RG_SERVICES_H
 #define RG_SERVICES_H
 
+#include "config.h"
+#include "diag.h"
+
 struct services {
-	int unused;	/* placeholder until the DNS, SPF and store back ends land */
+	int placeholder;	/* DNS, SPF and the counter store join here */
 };
+
+/* Create the back ends CFG asks for; false with D filled on failure. */
+bool services_init(struct services *svc, const struct config *cfg, struct diag *d);
+
+/* Release them; accepts a zeroed struct. */
+void services_free(struct services *svc);
 
 #endif

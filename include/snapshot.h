@@ -17,8 +17,13 @@
 #include "config.h"
 #include "diag.h"
 
+/* What a snapshot needs from the MTA beyond the envelope (for milter negotiation). */
+#define NEED_HEADERS	0x01	/* header callbacks (hop count, header rules, auto-reply detection) */
+#define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints) */
+
 struct snapshot {
 	struct config *cfg;
+	unsigned needs;			/* NEED_* */
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 	atomic_int refs;		/* use snapshot_ref/unref */
 };

@@ -55,7 +55,7 @@ static const char *const rcpt_macros[] = {"i", "{rcpt_mailer}", "{rcpt_host}", "
 static const char *const msg_macros[] = {"i", NULL};
 
 static atomic_int live_sessions;
-static struct services services;
+static struct services services;	/* shared back ends, created once in glue_run */
 
 /* ---- helpers ---- */
 
@@ -158,8 +158,17 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 {
 	unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
 				SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-	unsigned long steps = SMFIP_NOUNKNOWN | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY;
+	unsigned long steps = SMFIP_NOUNKNOWN;
+	struct snapshot *snap = snapshot_current();
+	unsigned needs = snap ? snap->needs : NEED_HEADERS | NEED_BODY;
 	size_t i;
+
+	snapshot_unref(snap);
+	/* Skip what the policy does not look at: every stage costs the MTA a round trip. */
+	if (!(needs & NEED_HEADERS))
+		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
+	if (!(needs & NEED_BODY))
+		steps |= SMFIP_NOBODY;
 
 	(void)f2;
 	(void)f3;
@@ -490,6 +499,13 @@ glue_run(const struct options *o, int ready_fd)
 	}
 	diag_free(&d);
 	snapshot_install(snap);
+	diag_init(&d);
+	if (!services_init(&services, snap->cfg, &d)) {
+		for (size_t k = 0; k < d.n; k++)
+			log_msg(LOG_ERR, "%s", d.msgs[k]);
+		exit(EXIT_CONFIG);
+	}
+	diag_free(&d);
 	conn = o->socket ? o->socket : snap->cfg->socket;
 	user = o->user ? o->user : snap->cfg->user;
 	if (conn == NULL)

@@ -20,6 +20,7 @@
 #include "decide.h"
 #include "relayguard.h"
 #include "script.h"
+#include "services.h"
 #include "session.h"
 #include "strbuf.h"
 
@@ -70,7 +71,7 @@ print_changes(FILE *out, const struct changes *c)
 
 /* Run one event on *SP (creating or ending the session as the event says); false on error. */
 static bool
-run_event(struct snapshot *snap, struct session **sp, struct script_event *ev, const char *where,
+run_event(struct snapshot *snap, struct services *svc, struct session **sp, struct script_event *ev, const char *where,
     FILE *out)
 {
 	struct verdict v;
@@ -83,7 +84,7 @@ run_event(struct snapshot *snap, struct session **sp, struct script_event *ev, c
 			fprintf(out, "error: %s: \"%s\" is not an IP address\n", where, ev->arg1);
 			return false;
 		}
-		if ((*sp = session_new(snap, NULL)) == NULL) {
+		if ((*sp = session_new(snap, svc)) == NULL) {
 			fprintf(out, "error: out of memory\n");
 			return false;
 		}
@@ -155,6 +156,8 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 {
 	FILE *in = stdin;
 	struct session *s = NULL;
+	struct services svc;
+	struct diag d;
 	char line[CAP_CONF_LINE + 2], err[160];
 	unsigned lineno = 0, errors = 0;
 
@@ -162,6 +165,15 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		fprintf(stderr, "relayguard: %s: %s\n", script, strerror(errno));
 		return 1;
 	}
+	diag_init(&d);
+	if (!services_init(&svc, snap->cfg, &d)) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (in != stdin)
+			fclose(in);
+		return EXIT_CONFIG;
+	}
+	diag_free(&d);
 	while (fgets(line, sizeof(line), in) != NULL) {
 		struct script_event ev;
 		char shown[2 * sizeof(line)], where[300];
@@ -182,10 +194,11 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 			continue;
 		}
 		fprintf(out, "%s => ", shown);
-		if (!run_event(snap, &s, &ev, where, out))
+		if (!run_event(snap, &svc, &s, &ev, where, out))
 			errors++;
 	}
 	session_free(s);
+	services_free(&svc);
 	if (in != stdin)
 		fclose(in);
 	return errors ? 1 : 0;

@@ -19,16 +19,16 @@
 #include "strbuf.h"
 
 static const struct check mail_checks[] = {
-	{"syntax", relay_mail_syntax},
-	{NULL, NULL},
+	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_COUNT, NULL},
 };
 
 static const struct check rcpt_checks[] = {
-	{"syntax", relay_rcpt_syntax},
-	{"always_accept", relay_rcpt_exempt},
-	{"relay", relay_rcpt_destination},
-	{"local_recipients", relay_rcpt_local_user},
-	{NULL, NULL},
+	{CHK_SYNTAX, relay_rcpt_syntax},
+	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
+	{CHK_RELAY, relay_rcpt_destination},
+	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_COUNT, NULL},
 };
 
 const char *
@@ -126,9 +126,12 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 {
 	const struct check *c;
 
-	for (c = table; c->run != NULL; c++)
+	for (c = table; c->run != NULL; c++) {
+		if (s->skip & (1UL << c->id))
+			continue; /* a SKIP rule exempted this session */
 		if (c->run(s, v) == CHECK_DONE)
 			break;
+	}
 	finish(s, v);
 }
 

@@ -46,6 +46,7 @@ struct session {
 	char helo[CAP_HELO_LEN + 1];
 	struct macro macros[CAP_MACROS];
 	size_t nmacros;
+	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session */
 
 	/* current message */
 	bool have_sender;
