@@ -28,6 +28,17 @@ enum check_id {
 	CHK_ALWAYS_ACCEPT,	/* postmaster exemption (never skippable) */
 	CHK_RELAY,
 	CHK_LOCAL_RECIPIENTS,
+	CHK_RDNS,		/* reverse DNS of the client */
+	CHK_HELO,		/* HELO/EHLO argument */
+	CHK_SPF,		/* SPF of MAIL FROM (HELO for <>) */
+	CHK_SENDER_DOMAIN,	/* MAIL FROM domain exists */
+	CHK_HOPS,		/* Received: count */
+	CHK_LOOP,		/* repeat/loop detection */
+	CHK_AUTOREPLY,		/* auto-replies to the outside */
+	CHK_TURF,		/* turf_senders, blackhole_recipients */
+	CHK_CLIENTS,		/* deny_clients, allow_clients */
+	CHK_LIMITS,		/* flood and rate limits */
+	CHK_RULES,		/* administrators' rule files */
 	CHK_COUNT
 };
 

@@ -13,6 +13,17 @@ static const char *const names[CHK_COUNT] = {
 	[CHK_ALWAYS_ACCEPT] = "always_accept",
 	[CHK_RELAY] = "relay",
 	[CHK_LOCAL_RECIPIENTS] = "local_recipients",
+	[CHK_RDNS] = "rdns",
+	[CHK_HELO] = "helo",
+	[CHK_SPF] = "spf",
+	[CHK_SENDER_DOMAIN] = "sender_domain",
+	[CHK_HOPS] = "hops",
+	[CHK_LOOP] = "loop",
+	[CHK_AUTOREPLY] = "autoreply",
+	[CHK_TURF] = "turf",
+	[CHK_CLIENTS] = "clients",
+	[CHK_LIMITS] = "limits",
+	[CHK_RULES] = "rules",
 };
 
 const char *
