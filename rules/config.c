@@ -492,7 +492,7 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 	strbuf_init(&sb, logical, sizeof(logical));
 	for (;;) {
 		bool eof = fgets(raw, sizeof(raw), fp) == NULL;
-		bool cont = !eof && (raw[0] == ' ' || raw[0] == '\t') && *trim(raw) != '\0';
+		bool indented = !eof && (raw[0] == ' ' || raw[0] == '\t');
 		char *t;
 
 		if (!eof)
@@ -501,9 +501,12 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 			diag_error(d, path, lineno, "line longer than %d bytes", CAP_CONF_LINE);
 			break;
 		}
-		if (cont && sb.len > 0) {
+		t = eof ? raw : trim(raw);
+		if (!eof && (*t == '\0' || *t == '#'))
+			continue; /* blank and comment lines, even between continuations */
+		if (indented && sb.len > 0) {
 			strbuf_addc(&sb, ' ');
-			strbuf_add(&sb, trim(raw));
+			strbuf_add(&sb, t);
 			continue;
 		}
 		if (sb.len > 0) {
@@ -515,10 +518,7 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 		}
 		if (eof)
 			break;
-		t = trim(raw);
-		if (*t == '\0' || *t == '#')
-			continue;
-		if (cont) {
+		if (indented) {
 			diag_error(d, path, lineno, "continuation line without a key before it");
 			continue;
 		}

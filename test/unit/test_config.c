@@ -89,6 +89,8 @@ test_values(void)
 	write_file("domains.list", "# our domains\nexample.com\n\n  example.net  \n");
 	tap_str(diags_of("local_domains = ./domains.list, example.org old.example\n"
 			 "trusted_networks = 192.0.2.0/24\n"
+			 "  # an indented comment inside a continued value\n"
+			 "\n"
 			 "  2001:db8::/32\n"
 			 "\t10.0.0.0/8\n"
 			 "mode = Monitor\n"
