@@ -16,6 +16,7 @@
 #include "log.h"
 #include "relay.h"
 #include "session_priv.h"
+#include "stats.h"
 #include "strbuf.h"
 
 static const struct check mail_checks[] = {
@@ -97,11 +98,14 @@ finish(struct session *s, struct verdict *v)
 		reply_soften(&v->reply);
 		v->action = ACT_TEMPFAIL;
 	}
-	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && cfg->mode == MODE_MONITOR) {
+	/* Global monitor mode, or monitor_checks naming this check or rule. */
+	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT &&
+	    (cfg->mode == MODE_MONITOR || strset_contains(cfg->monitor_checks, v->by))) {
 		v->monitored = true;
 		v->would = v->action;
 		v->action = ACT_CONTINUE;
 	}
+	stats_decision(s->stage, v);
 	if (v->action != ACT_CONTINUE || v->monitored)
 		log_decision(s, v);
 }
