@@ -13,7 +13,8 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libunbound-dev libpcre2-dev libhiredis-dev"
 # Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients.
-TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libsasl2-modules sasl2-bin"
+TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libsasl2-modules sasl2-bin curl
+	debhelper dpkg-dev"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -42,6 +43,14 @@ test)
 	make -j"$(nproc)"
 	make -j"$(nproc)" check || { cat test-suite.log 2>/dev/null | tail -n 200; exit 1; }
 	make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror --enable-sanitizers --with-systemdsystemunitdir=\$\${libdir}/systemd/system"
+	# The Debian package builds from a clean copy of the tree.
+	pkg=$(mktemp -d /tmp/rgdeb.XXXXXX)
+	git clone -q . "$pkg/relayguard" 2>/dev/null || cp -r . "$pkg/relayguard"
+	(cd "$pkg/relayguard" && cp -r contrib/debian debian && dpkg-buildpackage -us -uc -b >"$pkg/build.log" 2>&1) ||
+		{ tail -n 50 "$pkg/build.log"; exit 1; }
+	dpkg-deb -c "$pkg"/relayguard_*.deb | grep -q ' ./usr/sbin/relayguard$'
+	echo "bootstrap: built $(ls "$pkg"/relayguard_*.deb)"
+	rm -rf "$pkg"
 	;;
 *)
 	echo "usage: sh contrib/bootstrap.sh run|test" >&2
