@@ -69,6 +69,12 @@ struct config {
 	struct reroute *reroute;
 	size_t n_reroute;
 
+	/* rule files (relayguard.rules(5)) */
+	char *rules;			/* the rules key as written: globs or files, NULL: none */
+	long rules_match_limit;		/* PCRE2 match limit per match */
+	long rules_body_limit;		/* body bytes the body rules look at */
+	struct reply_tmpl rules_error_reply; /* a pattern hit its limit: temporary failure */
+
 	/* safety nets */
 	enum run_mode mode;
 	bool soft_mode;

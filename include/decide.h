@@ -15,6 +15,7 @@
 #ifndef RG_DECIDE_H
 #define RG_DECIDE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ipaddr.h"
@@ -62,5 +63,19 @@ void decide_eom(struct session *s, struct verdict *v);
 
 /* The MTA aborted the message (RSET, lost connection): forget it. */
 void decide_abort(struct session *s);
+
+/*
+ * Would a decision by BY (a check name or a rule id) only be logged
+ * (mode = monitor, or BY in monitor_checks)?  For checks that record
+ * effects beyond the verdict (a rule's DISCARD, QUARANTINE).
+ */
+bool decide_monitored(const struct session *s, const char *by);
+
+/*
+ * A further decision within the same event (a second body line that
+ * matches a rule in one body chunk): apply the safety nets to V and log
+ * it as its own line.  The event's verdict is still the one returned.
+ */
+void decide_also(struct session *s, struct verdict *v);
 
 #endif

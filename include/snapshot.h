@@ -21,8 +21,11 @@
 #define NEED_HEADERS	0x01	/* header callbacks (hop count, header rules, auto-reply detection) */
 #define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints) */
 
+struct ruleset;
+
 struct snapshot {
 	struct config *cfg;
+	struct ruleset *rules;		/* the rule files (ruleset.h), never NULL once loaded */
 	unsigned needs;			/* NEED_* */
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 	atomic_int refs;		/* use snapshot_ref/unref */

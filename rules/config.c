@@ -74,6 +74,12 @@ static const struct ckey keys[] = {
 	{"bad_sender_reply", CT_REPLY, F(bad_sender_reply), "501 5.1.7 Bad sender address syntax",
 	    0, 0, NULL, 0},
 	{"reroute", CT_REROUTE, F(reroute), "", 0, 0, NULL, 0},
+	/* rule files */
+	{"rules", CT_STRING, F(rules), NULL, 0, 0, NULL, 0},
+	{"rules_match_limit", CT_INT, F(rules_match_limit), "100000", 1000, 100000000, NULL, 0},
+	{"rules_body_limit", CT_SIZE, F(rules_body_limit), "64k", 0, 1073741824, NULL, 0},
+	{"rules_error_reply", CT_REPLY, F(rules_error_reply),
+	    "451 4.3.0 Temporary local problem, please try again later", 0, 0, NULL, '4'},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},

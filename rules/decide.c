@@ -15,20 +15,54 @@
 #include "decide.h"
 #include "log.h"
 #include "relay.h"
+#include "ruleeval.h"
 #include "session_priv.h"
 #include "stats.h"
 #include "strbuf.h"
 
+/*
+ * Where the rule files run (ruleeval.h): after the syntax checks and the
+ * postmaster exemption, before every other built-in check of the stage,
+ * so an administrator's rule can override a built-in (OK, SKIP, RELAY)
+ * but never the syntax checks or postmaster's reachability.
+ */
+static const struct check connect_checks[] = {
+	{CHK_RULES, ruleeval_connect},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check helo_checks[] = {
+	{CHK_RULES, ruleeval_helo},
+	{CHK_COUNT, NULL},
+};
+
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_RULES, ruleeval_mail},
 	{CHK_COUNT, NULL},
 };
 
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
+	{CHK_RULES, ruleeval_rcpt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check header_checks[] = {
+	{CHK_RULES, ruleeval_header},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check body_checks[] = {
+	{CHK_RULES, ruleeval_body},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check eom_checks[] = {
+	{CHK_RULES, ruleeval_eom},
 	{CHK_COUNT, NULL},
 };
 
@@ -88,6 +122,13 @@ log_decision(const struct session *s, const struct verdict *v)
 
 /* ---- safety nets ---- */
 
+bool
+decide_monitored(const struct session *s, const char *by)
+{
+	/* Global monitor mode, or monitor_checks naming this check or rule. */
+	return s->cfg->mode == MODE_MONITOR || strset_contains(s->cfg->monitor_checks, by);
+}
+
 /* Apply soft_mode and monitor mode to a decided verdict, then log it. */
 static void
 finish(struct session *s, struct verdict *v)
@@ -98,16 +139,20 @@ finish(struct session *s, struct verdict *v)
 		reply_soften(&v->reply);
 		v->action = ACT_TEMPFAIL;
 	}
-	/* Global monitor mode, or monitor_checks naming this check or rule. */
-	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT &&
-	    (cfg->mode == MODE_MONITOR || strset_contains(cfg->monitor_checks, v->by))) {
+	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && decide_monitored(s, v->by)) {
 		v->monitored = true;
 		v->would = v->action;
 		v->action = ACT_CONTINUE;
 	}
 	stats_decision(s->stage, v);
-	if (v->action != ACT_CONTINUE || v->monitored)
+	if (v->action != ACT_CONTINUE || v->monitored || v->note)
 		log_decision(s, v);
+}
+
+void
+decide_also(struct session *s, struct verdict *v)
+{
+	finish(s, v);
 }
 
 /* An internal error (out of memory): on_error decides (DESIGN: internal errors tempfail). */
@@ -125,8 +170,9 @@ internal_error(struct session *s, struct verdict *v, const char *what)
 	session_refuse(s, v, &tmpl, "internal", "%s", what);
 }
 
+/* Run TABLE until a check decides; the caller finishes the verdict. */
 static void
-run_checks(struct session *s, const struct check *table, struct verdict *v)
+run_table(struct session *s, const struct check *table, struct verdict *v)
 {
 	const struct check *c;
 
@@ -136,6 +182,12 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 		if (c->run(s, v) == CHECK_DONE)
 			break;
 	}
+}
+
+static void
+run_checks(struct session *s, const struct check *table, struct verdict *v)
+{
+	run_table(s, table, v);
 	finish(s, v);
 }
 
@@ -156,7 +208,7 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
 		s->client_addr[0] = '\0';
 	}
 	str_copy(s->client_name, sizeof(s->client_name), client_name ? client_name : "");
-	finish(s, v);
+	run_checks(s, connect_checks, v);
 }
 
 void
@@ -166,7 +218,7 @@ decide_helo(struct session *s, const char *helo, struct verdict *v)
 	s->stage = STAGE_HELO;
 	s->have_helo = helo != NULL;
 	str_copy(s->helo, sizeof(s->helo), helo ? helo : "");
-	finish(s, v);
+	run_checks(s, helo_checks, v);
 }
 
 void
@@ -207,10 +259,12 @@ decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdi
 	} else {
 		run_checks(s, rcpt_checks, v);
 	}
-	/* A recipient the client will see accepted is remembered for eom. */
-	if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
+	/* A recipient the client will see accepted is remembered for eom (the
+	 * glue accepts a DISCARD at RCPT and deletes the recipient at eom). */
+	if (!action_is_refusal(v->action) && !session_keep_rcpt(s))
 		internal_error(s, v, "out of memory keeping a recipient");
 	forget_rcpt_macros(s);
+	ruleeval_rcpt_done(s);
 	s->cur_rcpt = NULL;
 }
 
@@ -231,10 +285,12 @@ decide_data(struct session *s, struct verdict *v)
 void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
-	(void)name;
-	(void)value;
 	verdict_clear(v);
 	s->stage = STAGE_HEADER;
+	s->cur_hdr_name = name ? name : "";
+	s->cur_hdr_value = value ? value : "";
+	run_checks(s, header_checks, v);
+	s->cur_hdr_name = s->cur_hdr_value = NULL;
 }
 
 void
@@ -247,10 +303,13 @@ decide_eoh(struct session *s, struct verdict *v)
 void
 decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v)
 {
-	(void)chunk;
-	(void)len;
 	verdict_clear(v);
 	s->stage = STAGE_BODY;
+	s->cur_body = chunk;
+	s->cur_body_len = chunk ? len : 0;
+	run_checks(s, body_checks, v);
+	s->cur_body = NULL;
+	s->cur_body_len = 0;
 }
 
 /* reroute: old.example -> new.example for every accepted recipient (DESIGN "Anti-relay"). */
@@ -263,6 +322,8 @@ apply_reroute(struct session *s)
 		struct addr a;
 		char to[CAP_ADDR_LEN + 8];
 
+		if (s->rcpts[i].flags & RCPT_DROP)
+			continue; /* a DISCARD rule deletes it */
 		if (addr_parse(s->rcpts[i].raw, &a) != ADDR_OK || (a.flags & (ADDR_NO_DOMAIN | ADDR_LITERAL)))
 			continue;
 		for (j = 0; j < s->cfg->n_reroute; j++) {
@@ -286,11 +347,11 @@ decide_eom(struct session *s, struct verdict *v)
 {
 	verdict_clear(v);
 	s->stage = STAGE_EOM;
-	if (!apply_reroute(s)) {
+	run_table(s, eom_checks, v);
+	/* A message that is refused or dropped is not rerouted. */
+	if (!action_is_refusal(v->action) && v->action != ACT_DISCARD && v->action != ACT_TURF &&
+	    !apply_reroute(s))
 		internal_error(s, v, "out of memory rerouting");
-		finish(s, v);
-		return;
-	}
 	finish(s, v);
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruleeval.h"
 #include "session_priv.h"
 #include "strbuf.h"
 
@@ -64,6 +65,7 @@ session_reset_message(struct session *s)
 	s->sender[0] = '\0';
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
 	session_set_macro(s, "i", NULL);
+	ruleeval_message_reset(s);
 }
 
 void
@@ -76,6 +78,7 @@ session_free(struct session *s)
 	session_reset_message(s);
 	for (i = 0; i < s->nmacros; i++)
 		free(s->macros[i].value);
+	ruleeval_free(s->rules);
 	snapshot_unref(s->snap);
 	free(s);
 }
@@ -188,7 +191,7 @@ bool
 session_may_relay(const struct session *s)
 {
 	return session_is_trusted(s) || (s->cfg->relay_authenticated && session_is_authenticated(s)) ||
-	       session_is_internal(s);
+	       session_is_internal(s) || s->rule_relay;
 }
 
 bool
@@ -279,6 +282,21 @@ session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
 		vsnprintf(v->detail, sizeof(v->detail), detail, ap);
 		va_end(ap);
 	}
+}
+
+void
+session_expand(struct session *s, const char *text, char *out, size_t size)
+{
+	struct reply_ctx rc = {.s = s};
+	struct reply_tmpl t;
+	struct reply r;
+
+	memset(&t, 0, sizeof(t));
+	str_copy(t.text, sizeof(t.text), text);
+	bare_path(s->sender, rc.sender, sizeof(rc.sender));
+	bare_path(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
+	reply_expand(&t, reply_value, &rc, &r);
+	str_copy(out, size, r.text);
 }
 
 void

@@ -30,6 +30,9 @@ struct rcpt_entry {
 
 #define RCPT_EXEMPT	0x01	/* always_accept_recipients (postmaster) */
 #define RCPT_LOCAL	0x02	/* a local destination */
+#define RCPT_DROP	0x04	/* a DISCARD rule dropped it: deleted at eom */
+
+struct rulestate;	/* ruleeval.c */
 
 struct session {
 	struct snapshot *snap;
@@ -46,7 +49,10 @@ struct session {
 	char helo[CAP_HELO_LEN + 1];
 	struct macro macros[CAP_MACROS];
 	size_t nmacros;
-	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session */
+	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session
+					 * (kept by ruleeval: the union of OK and SKIP scopes) */
+	struct rulestate *rules;	/* what rules decided per scope; NULL until a rule runs */
+	bool rule_relay;		/* a RELAY rule lets this client or recipient relay */
 
 	/* current message */
 	bool have_sender;
@@ -61,9 +67,13 @@ struct session {
 	const char *cur_rcpt;		/* RCPT argument (valid during decide_rcpt) */
 	struct addr cur_rcpt_addr;
 	unsigned cur_rcpt_flags;	/* RCPT_* so far */
+	const char *cur_hdr_name;	/* during decide_header */
+	const char *cur_hdr_value;
+	const unsigned char *cur_body;	/* during decide_body */
+	size_t cur_body_len;
 };
 
-/* May this client relay (trusted minus never-relay, authenticated, internal interface)? */
+/* May this client relay (trusted minus never-relay, authenticated, internal interface, a RELAY rule)? */
 bool session_may_relay(const struct session *s);
 
 /* Single facts behind session_may_relay. */
@@ -87,6 +97,12 @@ bool session_literal_is_ours(const struct session *s, const struct ipaddr *ip);
  */
 void session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
     const char *by, const char *detail, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Expand the %{name} references of TEXT (a reply-like text, see reply.h)
+ * for this session into OUT; values from the client are made printable.
+ */
+void session_expand(struct session *s, const char *text, char *out, size_t size);
 
 /* Set V's decider and detail without changing its action. */
 void session_note(struct verdict *v, const char *by, const char *detail, ...)
