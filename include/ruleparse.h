@@ -29,11 +29,13 @@ pcre2_compile_context *ruleparse_context(void);
 
 /*
  * Parse LINE, found at FILE:LINENO, into *R (which the caller zeroed).
+ * A rule without a name gets the id IDFILE:LINENO (IDFILE is FILE as the
+ * administrator refers to it, e.g. relative to the configuration).
  * Returns false with one diagnostic added to D; *R is then freed and
  * zeroed.  On success the caller owns what *R holds (ruleparse_free).
  */
-bool ruleparse_line(const char *line, const char *file, unsigned lineno, pcre2_compile_context *cc,
-    struct rule *r, struct diag *d);
+bool ruleparse_line(const char *line, const char *file, const char *idfile, unsigned lineno,
+    pcre2_compile_context *cc, struct rule *r, struct diag *d);
 
 /* Free what *R holds, not R itself, and zero it; accepts a zeroed rule. */
 void ruleparse_free(struct rule *r);

@@ -722,8 +722,8 @@ check_rule(struct parse *ps)
 }
 
 bool
-ruleparse_line(const char *line, const char *file, unsigned lineno, pcre2_compile_context *cc,
-    struct rule *r, struct diag *d)
+ruleparse_line(const char *line, const char *file, const char *idfile, unsigned lineno,
+    pcre2_compile_context *cc, struct rule *r, struct diag *d)
 {
 	struct parse ps = {.p = line, .r = r, .cc = cc};
 	char id[CAP_DECIDER];
@@ -736,7 +736,7 @@ ruleparse_line(const char *line, const char *file, unsigned lineno, pcre2_compil
 	if (ok && (r->file = strdup(file)) == NULL)
 		ok = fail(&ps, "out of memory");
 	if (ok && r->id == NULL) {
-		snprintf(id, sizeof(id), "%s:%u", file, lineno);
+		snprintf(id, sizeof(id), "%s:%u", idfile, lineno);
 		if ((r->id = strdup(id)) == NULL)
 			ok = fail(&ps, "out of memory");
 	}

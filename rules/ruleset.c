@@ -54,7 +54,7 @@ trim(char *s)
 }
 
 static void
-add_rule(struct loader *ld, const char *line, const char *file, unsigned lineno)
+add_rule(struct loader *ld, const char *line, const char *file, const char *idfile, unsigned lineno)
 {
 	struct ruleset *rs = ld->rs;
 	struct rule r;
@@ -66,7 +66,7 @@ add_rule(struct loader *ld, const char *line, const char *file, unsigned lineno)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
-	if (!ruleparse_line(line, file, lineno, ld->cc, &r, ld->d))
+	if (!ruleparse_line(line, file, idfile, lineno, ld->cc, &r, ld->d))
 		return;
 	if (rs->nrules == rs->caprules) {
 		size_t ncap = rs->caprules ? 2 * rs->caprules : 16;
@@ -84,10 +84,28 @@ add_rule(struct loader *ld, const char *line, const char *file, unsigned lineno)
 	rs->rules[rs->nrules++] = r;
 }
 
+/*
+ * FILE as rule ids name it: relative to the configuration's directory
+ * when it is below it ("rules.d/50-local.rules:12"), so ids stay short
+ * and can be listed in monitor_checks (where a leading / names a file).
+ */
+static const char *
+id_name(const struct loader *ld, const char *file)
+{
+	const char *slash = strrchr(ld->where, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return file;
+	n = (size_t)(slash - ld->where) + 1;
+	return strncmp(file, ld->where, n) == 0 && file[n] != '\0' ? file + n : file;
+}
+
 /* Read FP's logical lines (continuations joined with one space) as rules of FILE. */
 static void
 read_lines(struct loader *ld, FILE *fp, const char *file)
 {
+	const char *idfile = ld->cfg != NULL ? id_name(ld, file) : file;
 	char raw[CAP_CONF_LINE + 2], logical[CAP_CONF_LINE + 2];
 	unsigned lineno = 0, start = 0;
 	struct strbuf sb;
@@ -116,7 +134,7 @@ read_lines(struct loader *ld, FILE *fp, const char *file)
 			if (sb.truncated)
 				diag_error(ld->d, file, start, "rule longer than %d bytes", CAP_CONF_LINE);
 			else
-				add_rule(ld, logical, file, start);
+				add_rule(ld, logical, file, idfile, start);
 			strbuf_init(&sb, logical, sizeof(logical));
 		}
 		if (eof)
@@ -236,15 +254,18 @@ load_item(struct loader *ld, const char *item)
 		free(path);
 		return;
 	}
-	rc = glob(path, GLOB_ERR, NULL, &g);
 	slash = strrchr(path, '/');
 	if (slash != NULL && strpbrk(path, "*?[") > slash) {
 		*slash = '\0';
-		if (!watch_dir(ld, slash == path ? "/" : path))
+		if (!watch_dir(ld, slash == path ? "/" : path)) {
 			diag_error(ld->d, ld->where, 0, "rules: cannot read the directory %s: %s",
 			    slash == path ? "/" : path, strerror(errno));
+			free(path);
+			return;
+		}
 		*slash = '/';
 	}
+	rc = glob(path, GLOB_ERR, NULL, &g);
 	if (rc == 0) {
 		for (i = 0; i < g.gl_pathc; i++)
 			load_file(ld, g.gl_pathv[i]);
