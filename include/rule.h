@@ -42,7 +42,7 @@ enum rfact {
 	RFACT_MAY_RELAY,	/* any of the above (with relay_authenticated), or a RELAY rule */
 	RFACT_NULL_SENDER,	/* MAIL FROM:<> */
 	RFACT_LOCAL_RCPT,	/* this recipient is local; after RCPT: every recipient is */
-	RFACT_EXTERNAL_RCPT,	/* this recipient is not local; after RCPT: at least one is not */
+	RFACT_EXTERNAL_RCPT,	/* this recipient is not local; after RCPT: every recipient is not */
 	RFACT_COUNT
 };
 

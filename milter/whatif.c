@@ -47,6 +47,19 @@ print_verdict(FILE *out, const struct verdict *v)
 	fputc('\n', out);
 }
 
+/* Further decisions of the event (they are logged lines of their own), indented. */
+static void
+print_also(FILE *out, struct session *s)
+{
+	struct verdict also[4];
+	size_t i, n = session_take_also(s, also, 4);
+
+	for (i = 0; i < n; i++) {
+		fputs("    also: ", out);
+		print_verdict(out, &also[i]);
+	}
+}
+
 static void
 print_changes(FILE *out, const struct changes *c)
 {
@@ -90,6 +103,7 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 		}
 		decide_connect(*sp, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
 		print_verdict(out, &v);
+		print_also(out, *sp);
 		return true;
 	}
 	if (*sp == NULL) {
@@ -132,6 +146,7 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 	case SC_EOM:
 		decide_eom(*sp, &v);
 		print_verdict(out, &v);
+		print_also(out, *sp);
 		print_changes(out, session_changes(*sp));
 		decide_abort(*sp);
 		return true;
@@ -148,6 +163,7 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 		return true;
 	}
 	print_verdict(out, &v);
+	print_also(out, *sp);
 	return true;
 }
 

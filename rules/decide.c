@@ -153,6 +153,8 @@ void
 decide_also(struct session *s, struct verdict *v)
 {
 	finish(s, v);
+	if (s->nalso < SESSION_ALSO_MAX)
+		s->also[s->nalso++] = *v;
 }
 
 /* An internal error (out of memory): on_error decides (DESIGN: internal errors tempfail). */
@@ -170,18 +172,50 @@ internal_error(struct session *s, struct verdict *v, const char *what)
 	session_refuse(s, v, &tmpl, "internal", "%s", what);
 }
 
-/* Run TABLE until a check decides; the caller finishes the verdict. */
+/*
+ * A decision that only counts as "would" because monitor_checks names
+ * its decider (not global monitor mode, where the first decision stands
+ * for the whole stage): the checks after it still run and enforce, or a
+ * rule on trial before the relay check would let relaying through.
+ */
+static bool
+on_trial(const struct session *s, const struct verdict *v)
+{
+	return v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && s->cfg->mode != MODE_MONITOR &&
+	       strset_contains(s->cfg->monitor_checks, v->by);
+}
+
+/*
+ * Run TABLE until a check decides; the caller finishes the verdict.  A
+ * check may leave a noted "continue" (a rule's WARN) or a decision on
+ * trial and let the next checks run: they are held, and if a later check
+ * decides they are logged on their own lines (nothing a rule said is
+ * lost); if none does, the first of them is the verdict.
+ */
 static void
 run_table(struct session *s, const struct check *table, struct verdict *v)
 {
+	struct verdict held[SESSION_ALSO_MAX];
 	const struct check *c;
+	size_t nheld = 0, i;
+	bool decided = false;
 
-	for (c = table; c->run != NULL; c++) {
+	s->nalso = 0;
+	for (c = table; c->run != NULL && !decided; c++) {
 		if (s->skip & (1UL << c->id))
 			continue; /* a SKIP rule exempted this session */
-		if (c->run(s, v) == CHECK_DONE)
-			break;
+		if ((v->note || on_trial(s, v)) && nheld < SESSION_ALSO_MAX) {
+			held[nheld++] = *v;
+			verdict_clear(v);
+		}
+		decided = c->run(s, v) == CHECK_DONE && !on_trial(s, v);
 	}
+	if (!decided && nheld > 0 && v->action == ACT_CONTINUE && !v->note) {
+		*v = held[0]; /* nothing after the held ones decided */
+		memmove(held, held + 1, --nheld * sizeof(*held));
+	}
+	for (i = 0; i < nheld; i++)
+		decide_also(s, &held[i]);
 }
 
 static void

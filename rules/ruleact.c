@@ -94,7 +94,7 @@ add_capture(struct strbuf *sb, const unsigned char *p, size_t len)
 		else if (p[i] >= 0x20 && p[i] < 0x7f)
 			strbuf_addc(sb, (char)p[i]);
 		else
-			strbuf_addf(sb, "\\x%02X", p[i]);
+			strbuf_addf(sb, "\\x%02x", p[i]);
 	}
 	if (len > CAP_RULE_CAPTURE)
 		strbuf_add(sb, "...");
@@ -231,8 +231,11 @@ act_discard(struct event *ev, struct verdict *v)
 	if (sc == SC_RCPT) {
 		/* This recipient only: accepted now, deleted at eom (the glue never discards at RCPT). */
 		v->action = ACT_DISCARD;
-		session_note(v, r->id, "%s%sthe recipient is deleted at end of message", text, text[0] ? "; " : "");
-		if (!decide_monitored(s, r->id)) {
+		if (decide_monitored(s, r->id)) {
+			session_note(v, r->id, "%s", text);
+		} else {
+			session_note(v, r->id, "%s%sthe recipient is deleted at end of message", text,
+			    text[0] ? "; " : "");
 			s->cur_rcpt_flags |= RCPT_DROP;
 			if (st->drop_by[0] == '\0')
 				str_copy(st->drop_by, sizeof(st->drop_by), r->id);
@@ -446,11 +449,19 @@ ruleact_pending(struct session *s, struct verdict *v)
 
 	for (sc = SC_CONN; sc <= SC_MSG; sc++) {
 		const struct scope_state *ss = &s->rules->sc[sc];
+		struct verdict pv;
 
-		if (ss->refusal) {
-			session_refuse(s, v, &ss->tmpl, ss->refusal_by, "%s", ss->refusal_detail);
-			return CHECK_DONE;
+		if (!ss->refusal)
+			continue;
+		verdict_clear(&pv);
+		session_refuse(s, &pv, &ss->tmpl, ss->refusal_by, "%s", ss->refusal_detail);
+		/* A rule on trial (monitor_checks) only logs: the rcpt rules still run. */
+		if (s->cfg->mode != MODE_MONITOR && decide_monitored(s, pv.by)) {
+			decide_also(s, &pv);
+			continue;
 		}
+		*v = pv;
+		return CHECK_DONE;
 	}
 	return CHECK_NEXT;
 }
@@ -478,6 +489,11 @@ ruleact_finish_message(struct session *s, struct verdict *v, struct verdict *fin
 		final->action = ACT_DISCARD;
 		session_note(final, m->discard_by, NULL);
 		return CHECK_DONE;
+	}
+	if (m->discard && exempt == s->nrcpts) {
+		session_note(v, m->discard_by, "DISCARD not applied: every recipient is exempt (postmaster)");
+		v->note = true;
+		return CHECK_NEXT;
 	}
 	if (m->discard) {
 		for (i = 0; i < s->nrcpts; i++)

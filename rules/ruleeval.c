@@ -237,7 +237,8 @@ fact(const struct event *ev, enum rfact f)
 	for (i = 0; i < s->nrcpts; i++)
 		if (s->rcpts[i].flags & RCPT_LOCAL)
 			local++;
-	return f == RFACT_LOCAL_RCPT ? (s->nrcpts > 0 && local == s->nrcpts) : local < s->nrcpts;
+	/* After RCPT both are "every recipient": a mixed message is neither. */
+	return s->nrcpts > 0 && (f == RFACT_LOCAL_RCPT ? local == s->nrcpts : local == 0);
 }
 
 /* Keep the captures of a match of the main pattern (for $1 in the text). */
@@ -467,6 +468,9 @@ ruleeval_mail(struct session *s, struct verdict *v)
 enum check_res
 ruleeval_rcpt(struct session *s, struct verdict *v)
 {
+	/* Known before the relay check runs, so local_rcpt holds for a recipient a rule decides. */
+	if (relay_rcpt_is_local(s, &s->cur_rcpt_addr))
+		s->cur_rcpt_flags |= RCPT_LOCAL;
 	if (s->rules != NULL && ruleact_pending(s, v) == CHECK_DONE)
 		return CHECK_DONE;
 	return run_stage(s, STAGE_RCPT, v);

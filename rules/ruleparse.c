@@ -218,10 +218,11 @@ pattern_flags(struct parse *ps, const char *q, uint32_t *opts, bool *extended, c
 		case 'm': *opts |= PCRE2_MULTILINE; break;
 		case 's': *opts |= PCRE2_DOTALL; break;
 		case 'x': *opts |= PCRE2_EXTENDED; *extended = true; break;
+		case 'u': *opts |= PCRE2_MATCH_INVALID_UTF | PCRE2_UCP; break;
 		default:
 			if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e)
-				return fail(ps, "unknown flag after the pattern (flags: i, m, s, x)");
-			return fail(ps, "unknown flag \"%c\" after the pattern (flags: i, m, s, x)", *q);
+				return fail(ps, "unknown flag after the pattern (flags: i, m, s, x, u)");
+			return fail(ps, "unknown flag \"%c\" after the pattern (flags: i, m, s, x, u)", *q);
 		}
 	}
 	*end = q;
@@ -229,15 +230,20 @@ pattern_flags(struct parse *ps, const char *q, uint32_t *opts, bool *extended, c
 }
 
 /*
- * [!]/pattern/flags at the cursor into T.  Matching is on raw bytes with
- * UTF-8 allowed: PCRE2_MATCH_INVALID_UTF lets invalid sequences in mail
- * simply not match instead of failing the whole match (LIBRARIES 4).
+ * [!]/pattern/flags at the cursor into T.  Matching is on raw bytes by
+ * default: mail is full of 8-bit text that is not UTF-8 (Latin-1 bodies,
+ * undecoded headers), and in byte mode nothing in the input can make a
+ * pattern fail; UTF-8 in a pattern matches the same bytes in the input.
+ * The u flag asks for UTF-8 characters (classes, caseless matching and \w
+ * beyond ASCII) with PCRE2_MATCH_INVALID_UTF, so invalid sequences in the
+ * input just do not match instead of failing the match (LIBRARIES 4); a
+ * "." or [^x] then does not step over such a byte.
  */
 static bool
 parse_pattern(struct parse *ps, struct rtest *t)
 {
 	const char *start = ps->p, *q = ps->p, *body, *end;
-	uint32_t opts = PCRE2_MATCH_INVALID_UTF;
+	uint32_t opts = 0;
 	PCRE2_SIZE off;
 	char buf[80], msg[200];
 	int code;

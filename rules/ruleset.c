@@ -404,8 +404,7 @@ finish(struct loader *ld, unsigned before, long match_limit)
 		free(ld->seen[i]);
 	free(ld->seen);
 	pcre2_compile_context_free(ld->cc);
-	if (ld->d->errors == before)
-		check_names(ld);
+	check_names(ld);
 	if (ld->d->errors == before && !build(ld->rs, match_limit))
 		diag_error(ld->d, ld->where, 0, "rules: out of memory");
 	if (ld->d->errors != before) {

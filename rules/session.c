@@ -145,6 +145,16 @@ session_changes(const struct session *s)
 }
 
 size_t
+session_take_also(struct session *s, struct verdict *out, size_t max)
+{
+	size_t n = s->nalso < max ? s->nalso : max;
+
+	memcpy(out, s->also, n * sizeof(*out));
+	s->nalso = 0;
+	return n;
+}
+
+size_t
 session_rcpt_count(const struct session *s)
 {
 	return s->nrcpts;

@@ -34,6 +34,8 @@ struct rcpt_entry {
 
 struct rulestate;	/* ruleeval.c */
 
+#define SESSION_ALSO_MAX 3	/* further decisions kept per event for what-if (all are logged) */
+
 struct session {
 	struct snapshot *snap;
 	const struct config *cfg;
@@ -71,6 +73,10 @@ struct session {
 	const char *cur_hdr_value;
 	const unsigned char *cur_body;	/* during decide_body */
 	size_t cur_body_len;
+
+	/* further decisions of the current event (decide_also), for the what-if mode */
+	struct verdict also[SESSION_ALSO_MAX];
+	size_t nalso;
 };
 
 /* May this client relay (trusted minus never-relay, authenticated, internal interface, a RELAY rule)? */

@@ -135,16 +135,29 @@ test_utf8(void)
 {
 	struct snapshot *snap = load("",
 	    "header Subject /viagra/i REJECT 554 5.7.1 spam\n"
-	    "header X-Name /^J\xc3\xb6rg$/i REJECT 554 5.7.1 utf-8 name\n");
+	    "header X-Any /^.*cheap$/ REJECT 554 5.7.1 bytes\n"
+	    "header X-Chars /^.*cheap$/u REJECT 554 5.7.1 characters\n"
+	    "header X-Name /^J\xc3\xb6rg$/iu REJECT 554 5.7.1 utf-8 name\n"
+	    "header X-Bytes /^J\xc3\xb6rg$/i REJECT 554 5.7.1 utf-8 bytes\n");
 	struct session *s = message(snap);
 	struct verdict v;
 
 	decide_header(s, "Subject", "\xff\xfe\xc3 cheap VIAGRA \x80", &v);
 	tap_int(v.action, ACT_REJECT, "invalid UTF-8 around the word does not stop the match");
+	decide_header(s, "X-Any", "caf\xe9 cheap", &v);
+	tap_int(v.action, ACT_REJECT, "raw bytes: . steps over a Latin-1 byte");
+	decide_header(s, "X-Chars", "caf\xe9 cheap", &v);
+	tap_int(v.action, ACT_CONTINUE, "u flag: . does not step over invalid UTF-8 (no error either)");
+	decide_header(s, "X-Chars", "caf\xc3\xa9 cheap", &v);
+	tap_int(v.action, ACT_REJECT, "u flag: . steps over a UTF-8 character");
 	decide_header(s, "X-Name", "J\xc3\x96RG", &v);
-	tap_int(v.action, ACT_REJECT, "UTF-8 in patterns, caseless beyond ASCII");
+	tap_int(v.action, ACT_REJECT, "u flag: UTF-8 in patterns, caseless beyond ASCII");
+	decide_header(s, "X-Bytes", "J\xc3\xb6RG", &v);
+	tap_int(v.action, ACT_REJECT, "raw bytes: UTF-8 in a pattern matches the same bytes");
+	decide_header(s, "X-Bytes", "J\xc3\x96RG", &v);
+	tap_int(v.action, ACT_CONTINUE, "raw bytes: caseless is ASCII only");
 	decide_header(s, "X-Name", "J\xd6rg", &v);
-	tap_int(v.action, ACT_CONTINUE, "Latin-1 is not UTF-8: no match, no error");
+	tap_int(v.action, ACT_CONTINUE, "u flag: Latin-1 is not UTF-8: no match, no error");
 	session_free(s);
 	snapshot_unref(snap);
 }
