@@ -46,6 +46,8 @@ ruleact_clear(struct scope_state *ss)
 {
 	size_t i;
 
+	if (!ss->used)
+		return; /* the common case: nothing was decided in this scope */
 	for (i = 0; i < ss->nhdrs; i++) {
 		free(ss->hdrs[i].name);
 		free(ss->hdrs[i].value);
@@ -365,6 +367,7 @@ ruleact_apply(struct event *ev, struct verdict *v)
 	const struct rule *r = ev->rule;
 	char text[CAP_REPLY_TEXT];
 
+	ev->s->rules->sc[ruleact_scope(r->stage)].used = true;
 	switch (r->action) {
 	case RA_OK:
 		return act_skip(ev, v, OK_SKIPS | (1UL << CHK_RULES));
@@ -400,6 +403,7 @@ ruleact_error(struct event *ev, struct verdict *v)
 	struct scope_state *ss = &s->rules->sc[ruleact_scope(r->stage)];
 	char msg[120];
 
+	ss->used = true;
 	pcre2_get_error_message(ev->err, (PCRE2_UCHAR *)msg, sizeof(msg));
 	if (r->stage < STAGE_RCPT) {
 		ss->refusal = true;
@@ -429,6 +433,7 @@ ruleact_message_start(struct session *s)
 		size_t i;
 
 		if (ss->discard && !st->sc[SC_MSG].discard) {
+			st->sc[SC_MSG].used = true;
 			st->sc[SC_MSG].discard = true;
 			memcpy(st->sc[SC_MSG].discard_by, ss->discard_by, sizeof(ss->discard_by));
 		}

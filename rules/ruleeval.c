@@ -538,16 +538,20 @@ body_line(struct session *s, struct collect *c, struct verdict *v)
 	struct verdict tv;
 	struct event ev;
 	enum check_res res;
+	enum mres m;
 
-	verdict_clear(&tv);
-	if (!event_init(s, STAGE_BODY, &ev, &tv, &res))
-		return res == CHECK_DONE ? collect_final(s, c, v, &tv) : CHECK_NEXT;
+	if (!event_init(s, STAGE_BODY, &ev, v, &res))
+		return res;
 	ev.line = st->line;
 	ev.linelen = st->linelen;
 	if (ev.linelen > 0 && ev.line[ev.linelen - 1] == '\r')
 		ev.linelen--;
 	st->linelen = 0;
-	if (run(&ev, &tv) == CHECK_DONE)
+	if ((m = evaluate(&ev)) == M_NO)
+		return CHECK_NEXT; /* the common case: no verdict to build */
+	verdict_clear(&tv);
+	res = m == M_ERROR ? ruleact_error(&ev, &tv) : ruleact_apply(&ev, &tv);
+	if (res == CHECK_DONE)
 		return collect_final(s, c, v, &tv);
 	collect(s, c, &tv);
 	return CHECK_NEXT;

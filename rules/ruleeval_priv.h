@@ -26,6 +26,7 @@ struct hdr {
 };
 
 struct scope_state {
+	bool used;		/* something below was set (ruleact_clear has work) */
 	unsigned long skip;	/* built-in checks skipped (OK, SKIP) */
 	bool rules_off;		/* OK or SKIP rules: no more rules in the scope */
 	bool relay;		/* RELAY */
