@@ -52,6 +52,29 @@ log_field(struct strbuf *sb, const char *key, const char *value, bool brackets)
 		strbuf_addc(sb, '>');
 }
 
+/*
+ * A MAIL or RCPT path: the MTA passes it as the client typed it, usually
+ * with its angle brackets, so drop one pair before log_field adds its own
+ * (from=<a@b>, not from=<<a@b>>).
+ */
+static void
+log_path(struct strbuf *sb, const char *key, const char *path)
+{
+	char bare[CAP_LOG_FIELD + 2];
+	size_t len = strlen(path);
+
+	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
+		path++;
+		len -= 2;
+	}
+	/* One byte over the field cap, so log_field still marks a cut path. */
+	if (len > CAP_LOG_FIELD + 1)
+		len = CAP_LOG_FIELD + 1;
+	memcpy(bare, path, len);
+	bare[len] = '\0';
+	log_field(sb, key, bare, true);
+}
+
 /* One line per decision (STYLE 9), Postfix-like, untrusted text made printable. */
 static void
 log_decision(const struct session *s, const struct verdict *v)
@@ -79,9 +102,9 @@ log_decision(const struct session *s, const struct verdict *v)
 	if (s->have_helo)
 		log_field(&sb, "helo", s->helo, true);
 	if (s->have_sender)
-		log_field(&sb, "from", s->sender, true);
+		log_path(&sb, "from", s->sender);
 	if (s->stage == STAGE_RCPT && s->cur_rcpt != NULL)
-		log_field(&sb, "to", s->cur_rcpt, true);
+		log_path(&sb, "to", s->cur_rcpt);
 	log_msg(v->monitored || a == ACT_CONTINUE ? LOG_INFO : LOG_NOTICE, "%s", line);
 }
 
