@@ -255,6 +255,10 @@ for r in $refused; do
 		tap_ok "nothing for refused recipient $r* reached the sink"
 	fi
 done
+# Every 5xx a client saw at RCPT came from relayguard and was logged once.
+seen=$(cat "$RG_TMP"/smtp/*.replies | grep -c '^RCPT 5')
+logged=$(grep -c ': rcpt: reject 5' "$RG_LOG")
+tap_is "$logged" "$seen" "one relayguard log line for each of the $seen RCPT refusals clients saw"
 n=$(head -n "$pf_mark" "$PF_LOG" | grep -ci 'warning:.*milter')
 tap_is "$n" 0 "Postfix logged no milter warning while relayguard ran"
 tap_check "relayguard's log has no sanitizer report" mta_rg_log_clean

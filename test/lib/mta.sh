@@ -14,6 +14,26 @@
 #   - waits that poll with a timeout instead of sleeping blindly;
 #   - helpers to assert on log lines.
 #
+# A test, in this order (Postfix's main.cf names the sink's and relayguard's
+# ports, so those start first):
+#
+#   . "${top_srcdir:-.}/test/lib/mta.sh"
+#   mta_require_postfix                 # or skip: 1..0 # SKIP reason
+#   mta_init
+#   mta_write "$RG_TMP/rg.conf" <<EOF       # the default trusts 127/8
+#   local_domains = example.com
+#   trusted_networks = 127.0.0.1/32 ::1/128
+#   EOF
+#   mta_sink_start
+#   mta_rg_start "$RG_TMP/rg.conf" || tap_bail "relayguard did not start"
+#   mta_postfix_init example.com       # then mta_postfix_set, mta_postfix_sasl
+#   mta_postfix_start
+#   mta_smtp 127.0.0.2 --to x@else.test --quit-after RCPT
+#   tap_like "$(smtp_reply RCPT)" '^550 5\.7\.1 ' "relay refused"
+#   mta_smtp 127.0.0.2 --to bob@example.com
+#   mta_wait_delivered && tap_is "$(mta_sink_rcpts "$SMTP_TOKEN")" bob@example.com "delivered"
+#   tap_done                            # plan, logs on failure, exit status
+#
 # Nothing listens beyond 127.0.0.1 and ::1.  Ports are never fixed: `make
 # -j2 check` runs tests in parallel and other people run tests on the same
 # machine.  Each server is recognised by a token in its greeting or log, so
@@ -58,6 +78,7 @@ SMTP_N=0
 RG_PORT=
 RG_PORT_PINNED=
 RG_PID=
+PF_PID=
 RG_WORKER=
 RG_MARK=0
 
@@ -247,7 +268,7 @@ mta_cleanup() {
 		if [ "$_cl_p" = "$PF_PID" ]; then
 			mta_postfix_stop
 		else
-			mta_kill_wait "$_cl_p"
+			mta_kill_wait "$_cl_p" 20 # relayguard may take 5 s (libmilter)
 		fi
 	done
 	# A relayguard worker outlives a master killed with SIGKILL only briefly
@@ -532,11 +553,20 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 	} >"$PF_ETC/master.cf"
+	mta_postfix_settle
 }
 
 # mta_postfix_set "name = value"...: change main.cf settings.
 mta_postfix_set() {
 	postconf -c "$PF_ETC" -e "$@"
+	mta_postfix_settle
+}
+
+# Postfix reads main.cf again and again, 300 ms apart, until its mtime is
+# over a second old (a file being edited must not be read half-written):
+# each command after a change would wait about 2 s.  Back-date the files.
+mta_postfix_settle() {
+	touch -t 200001010000 "$PF_ETC/main.cf" "$PF_ETC/master.cf"
 }
 
 # mta_postfix_sasl USER@REALM PASSWORD: Cyrus SASL with a private sasldb
@@ -555,8 +585,9 @@ mech_list: PLAIN LOGIN
 sasldb_path: $PF_ETC/sasl/sasldb2
 EOF
 	printf '%s' "$2" | saslpasswd2 -p -c -f "$PF_ETC/sasl/sasldb2" -u "$_ps_realm" "$_ps_user" || return 1
-	# smtpd reads it as the postfix user.
-	chgrp "$(postconf -c "$PF_ETC" -h mail_owner)" "$PF_ETC/sasl/sasldb2" &&
+	# smtpd reads it as mail_owner (postfix).
+	_ps_owner=$(postconf -c "$PF_ETC" -h mail_owner) &&
+		chgrp "$(id -g "$_ps_owner")" "$PF_ETC/sasl/sasldb2" &&
 		chmod 640 "$PF_ETC/sasl/sasldb2" || return 1
 	mta_postfix_set smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus smtpd_sasl_path=smtpd \
 		"cyrus_sasl_config_path=$PF_ETC/sasl"
@@ -564,15 +595,16 @@ EOF
 
 # mta_postfix_start: start the instance; wait until it greets with its token.
 #
-# Why not `postfix -c DIR start`: it works as root (alternate_config_
-# directories only binds the set-gid commands, postdrop and postqueue), but
-# its master forks away and is reparented to init, which on some test
-# machines (containers, micro-VM inits) never reaps it: a stopped master
-# stays a zombie and cannot be told apart from a running one, and
-# postfix-script's checks cost about 2 s.  So `postfix check` creates the
-# queue and data directories with the right owners (post-install
-# create-missing), and the master runs in the foreground as our child, to
-# be stopped with SIGTERM and reaped with wait.
+# Why not `postfix -c DIR start`: as root it works here without listing
+# DIR in alternate_config_directories, but its master forks away and is
+# reparented to init, which on some test machines (containers, micro-VM
+# inits; this one included) never reaps it: a stopped master stays a
+# zombie that kill -0 cannot tell from a running one, and its children
+# cannot be waited for.  So `postfix check` creates the queue and data
+# directories with the right owners (post-install create-missing), and
+# the master runs in the foreground as our child, to be stopped with
+# SIGTERM and reaped with wait.  Nothing touches /etc/postfix or the
+# system's queue: every path is under RG_TMP.
 mta_postfix_start() {
 	postfix -c "$PF_ETC" check >>"$RG_TMP/postfix.out" 2>&1 ||
 		tap_bail "postfix check failed (see $RG_TMP/postfix.out and $PF_LOG)"
