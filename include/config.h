@@ -69,6 +69,10 @@ struct config {
 	struct reroute *reroute;
 	size_t n_reroute;
 
+	/* counter store */
+	char *store;			/* "memory" or redis://HOST:PORT/DB */
+	long store_max_entries;		/* memory store bound */
+
 	/* safety nets */
 	enum run_mode mode;
 	bool soft_mode;

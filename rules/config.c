@@ -74,6 +74,9 @@ static const struct ckey keys[] = {
 	{"bad_sender_reply", CT_REPLY, F(bad_sender_reply), "501 5.1.7 Bad sender address syntax",
 	    0, 0, NULL, 0},
 	{"reroute", CT_REROUTE, F(reroute), "", 0, 0, NULL, 0},
+	/* counter store */
+	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
+	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
