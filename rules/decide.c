@@ -312,6 +312,8 @@ decide_eom(struct session *s, struct verdict *v)
 void
 decide_abort(struct session *s)
 {
-	if (s != NULL)
-		session_reset_message(s);
+	if (s == NULL)
+		return;
+	session_reset_message(s);
+	session_set_macro(s, "i", NULL); /* the queue id belonged to that message */
 }
