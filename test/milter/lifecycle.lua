@@ -5,6 +5,14 @@
 -- interleaved and many connections in a row.  At the end the worker must
 -- report no live session (SIGUSR1), and run-lua fails the test on any
 -- sanitizer report in the log (leaks are checked when the filter exits).
+--
+-- Observed with libmilter 8.17.1.9: xxfi_close runs, with no private
+-- data, for every connection that ends before the connect event (QUIT or
+-- a plain close, before or after negotiation); xxfi_abort runs only for an
+-- SMFIC_ABORT inside a transaction the filter has not ended (not after
+-- negotiation, HELO, end of message, or a MAIL or DATA it refused).  So
+-- the glue also forgets the previous message at each MAIL, which is why
+-- the aborts below are checked by what the next message sees.
 local rg = dofile(os.getenv("RG_DATA") .. "/rg.lua")
 
 -- The worker's count of open sessions, asked for with SIGUSR1.
