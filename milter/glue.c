@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "relayguard.h"
 #include "session.h"
+#include "stats.h"
 #include "strbuf.h"
 
 /* Macros asked for per stage with smfi_setsymlist (LIBRARIES 1.6). */
@@ -90,6 +92,7 @@ conn_session(SMFICTX *ctx)
 		return NULL;
 	}
 	atomic_fetch_add(&live_sessions, 1);
+	stats_sessions(1);
 	return s;
 }
 
@@ -366,6 +369,7 @@ rg_close(SMFICTX *ctx)
 		smfi_setpriv(ctx, NULL);
 		session_free(s);
 		atomic_fetch_sub(&live_sessions, 1);
+		stats_sessions(-1);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -392,11 +396,13 @@ static struct smfiDesc rg_desc = {
 
 /* ---- the worker process ---- */
 
-void
-worker_reload(const char *config_path)
+/* Reload CONFIG_PATH; WHY says what triggered it, for the log. */
+static void
+reload(const char *config_path, const char *why)
 {
 	struct diag d;
 	struct snapshot *snap, *old;
+	char changed[1024];
 	size_t i;
 
 	diag_init(&d);
@@ -405,15 +411,56 @@ worker_reload(const char *config_path)
 		log_msg(snap ? LOG_WARNING : LOG_ERR, "%s", d.msgs[i]);
 	old = snapshot_current();
 	if (snap == NULL) {
-		log_msg(LOG_ERR, "reload of %s failed with %u error%s; still running generation %lu",
-		    config_path, d.errors, d.errors == 1 ? "" : "s", old ? old->generation : 0);
+		log_msg(LOG_ERR, "reload (%s) of %s failed with %u error%s; still running generation %lu",
+		    why, config_path, d.errors, d.errors == 1 ? "" : "s", old ? old->generation : 0);
+		stats_reload(false, 0);
 	} else {
+		config_diff(old ? old->cfg : NULL, snap->cfg, changed, sizeof(changed));
 		snapshot_install(snap);
-		log_msg(LOG_NOTICE, "reloaded %s: generation %lu replaces %lu", config_path,
-		    snap->generation, old ? old->generation : 0);
+		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
+		    config_path, why, snap->generation, old ? old->generation : 0,
+		    changed[0] ? changed : "nothing");
+		stats_reload(true, snap->generation);
 	}
 	snapshot_unref(old);
 	diag_free(&d);
+}
+
+void
+worker_reload(const char *config_path)
+{
+	reload(config_path, "SIGHUP");
+}
+
+static void
+log_stats_line(const char *line, void *arg)
+{
+	(void)arg;
+	log_msg(LOG_INFO, "%s", line);
+}
+
+/* reload_on_change: look at the files of the running configuration every 2 s. */
+static void *
+watch_thread(void *arg)
+{
+	const char *config_path = arg;
+
+	for (;;) {
+		struct snapshot *snap;
+		char which[512], why[600];
+		bool changed = false;
+
+		sleep(2);
+		snap = snapshot_current();
+		if (snap != NULL && snap->cfg->reload_on_change)
+			changed = config_changed(snap->cfg, which, sizeof(which));
+		snapshot_unref(snap);
+		if (changed) {
+			snprintf(why, sizeof(why), "%s changed on disk", which);
+			reload(config_path, why);
+		}
+	}
+	return NULL;
 }
 
 struct sigthread_arg {
@@ -437,7 +484,7 @@ signal_thread(void *arg)
 		if (sig == SIGUSR2)
 			worker_reload(a->config);
 		else if (sig == SIGUSR1)
-			log_msg(LOG_INFO, "statistics: %d live sessions", atomic_load(&live_sessions));
+			stats_log(log_stats_line, NULL);
 	}
 	return NULL;
 }
@@ -470,6 +517,28 @@ socket_in_use(const char *conn)
 	used = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
 	return used;
+}
+
+/*
+ * A unix socket gets socket_mode and belongs to the user we run as, with
+ * socket_group as its group (the MTA's group, e.g. postfix), so the MTA
+ * can connect and nobody else can.
+ */
+static void
+set_socket_owner(const char *path, const struct config *cfg, unsigned uid, unsigned gid)
+{
+	if (cfg->socket_group != NULL) {
+		struct group *gr = getgrnam(cfg->socket_group);
+
+		if (gr == NULL)
+			log_msg(LOG_WARNING, "socket_group %s: no such group", cfg->socket_group);
+		else
+			gid = gr->gr_gid;
+	}
+	if (geteuid() == 0 && chown(path, uid, gid) != 0)
+		log_msg(LOG_WARNING, "cannot chown %s: %s", path, strerror(errno));
+	if (chmod(path, (mode_t)cfg->socket_mode) != 0)
+		log_msg(LOG_WARNING, "cannot chmod %s: %s", path, strerror(errno));
 }
 
 static void
@@ -531,13 +600,11 @@ glue_run(const struct options *o, int ready_fd)
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
 		    EXIT_OSERR);
-	if ((strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0) && user != NULL &&
-	    geteuid() == 0) {
-		const char *path = strchr(conn, ':') + 1;
-
-		if (chown(path, uid, gid) != 0)
-			log_msg(LOG_WARNING, "cannot chown %s: %s", path, strerror(errno));
-	}
+	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
+		set_socket_owner(strchr(conn, ':') + 1, snap->cfg, user != NULL ? uid : (unsigned)geteuid(),
+		    user != NULL ? gid : (unsigned)getegid());
+	if (snap->cfg->metrics_listen != NULL && !metrics_start(snap->cfg->metrics_listen))
+		worker_fail("cannot start the metrics endpoint", EXIT_OSERR);
 	if (user != NULL && !daemon_drop_privileges(user, uid, gid))
 		exit(EXIT_OSERR);
 	if (geteuid() == 0)
@@ -547,6 +614,10 @@ glue_run(const struct options *o, int ready_fd)
 	if (pthread_create(&tid, NULL, signal_thread, &sa) != 0)
 		worker_fail("cannot start the signal thread", EXIT_OSERR);
 	pthread_detach(tid);
+	if (pthread_create(&tid, NULL, watch_thread, (void *)o->config) != 0)
+		worker_fail("cannot start the file watcher", EXIT_OSERR);
+	pthread_detach(tid);
+	stats_reload(true, snap->generation);
 	log_msg(LOG_NOTICE, "relayguard %s ready on %s, generation %lu", PACKAGE_VERSION, conn,
 	    snap->generation);
 	if (ready_fd >= 0) {

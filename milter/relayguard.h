@@ -40,6 +40,9 @@ void glue_run(const struct options *o, int ready_fd) __attribute__((noreturn));
 /* Reload the configuration (SIGHUP in the master arrives here as SIGUSR2). */
 void worker_reload(const char *config_path);
 
+/* Start the Prometheus endpoint on [HOST:]PORT (metrics.c); false with a log line on failure. */
+bool metrics_start(const char *spec);
+
 /* ---- daemon.c ---- */
 
 /* Resolve USER[:GROUP]; false with a message on stderr if unknown. */

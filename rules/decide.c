@@ -16,6 +16,7 @@
 #include "log.h"
 #include "relay.h"
 #include "session_priv.h"
+#include "stats.h"
 #include "strbuf.h"
 
 static const struct check mail_checks[] = {
@@ -43,36 +44,32 @@ stage_name(enum stage st)
 
 /* ---- logging ---- */
 
+/*
+ * " key=value"; with BRACKETS a path as Postfix logs it, "from=<a@b>": the
+ * MTA passes MAIL and RCPT arguments with their own angle brackets (or
+ * none), so one enclosing pair is dropped before ours are added.
+ */
 static void
 log_field(struct strbuf *sb, const char *key, const char *value, bool brackets)
 {
+	char path[CAP_LOG_FIELD + 1];
+	size_t len;
+
+	if (value == NULL)
+		value = "";
+	len = strlen(value);
+	if (brackets && len >= 2 && value[0] == '<' && value[len - 1] == '>') {
+		len -= 2;
+		if (len > CAP_LOG_FIELD)
+			len = CAP_LOG_FIELD;
+		memcpy(path, value + 1, len);
+		path[len] = '\0';
+		value = path;
+	}
 	strbuf_addf(sb, " %s=%s", key, brackets ? "<" : "");
-	strbuf_add_printable(sb, value ? value : "", CAP_LOG_FIELD);
+	strbuf_add_printable(sb, value, CAP_LOG_FIELD);
 	if (brackets)
 		strbuf_addc(sb, '>');
-}
-
-/*
- * A MAIL or RCPT path: the MTA passes it as the client typed it, usually
- * with its angle brackets, so drop one pair before log_field adds its own
- * (from=<a@b>, not from=<<a@b>>).
- */
-static void
-log_path(struct strbuf *sb, const char *key, const char *path)
-{
-	char bare[CAP_LOG_FIELD + 2];
-	size_t len = strlen(path);
-
-	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
-		path++;
-		len -= 2;
-	}
-	/* One byte over the field cap, so log_field still marks a cut path. */
-	if (len > CAP_LOG_FIELD + 1)
-		len = CAP_LOG_FIELD + 1;
-	memcpy(bare, path, len);
-	bare[len] = '\0';
-	log_field(sb, key, bare, true);
 }
 
 /* One line per decision (STYLE 9), Postfix-like, untrusted text made printable. */
@@ -102,9 +99,9 @@ log_decision(const struct session *s, const struct verdict *v)
 	if (s->have_helo)
 		log_field(&sb, "helo", s->helo, true);
 	if (s->have_sender)
-		log_path(&sb, "from", s->sender);
+		log_field(&sb, "from", s->sender, true);
 	if (s->stage == STAGE_RCPT && s->cur_rcpt != NULL)
-		log_path(&sb, "to", s->cur_rcpt);
+		log_field(&sb, "to", s->cur_rcpt, true);
 	log_msg(v->monitored || a == ACT_CONTINUE ? LOG_INFO : LOG_NOTICE, "%s", line);
 }
 
@@ -120,11 +117,14 @@ finish(struct session *s, struct verdict *v)
 		reply_soften(&v->reply);
 		v->action = ACT_TEMPFAIL;
 	}
-	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && cfg->mode == MODE_MONITOR) {
+	/* Global monitor mode, or monitor_checks naming this check or rule. */
+	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT &&
+	    (cfg->mode == MODE_MONITOR || strset_contains(cfg->monitor_checks, v->by))) {
 		v->monitored = true;
 		v->would = v->action;
 		v->action = ACT_CONTINUE;
 	}
+	stats_decision(s->stage, v);
 	if (v->action != ACT_CONTINUE || v->monitored)
 		log_decision(s, v);
 }
@@ -316,6 +316,8 @@ decide_eom(struct session *s, struct verdict *v)
 void
 decide_abort(struct session *s)
 {
-	if (s != NULL)
-		session_reset_message(s);
+	if (s == NULL)
+		return;
+	session_reset_message(s);
+	session_set_macro(s, "i", NULL); /* the queue id belonged to that message */
 }
