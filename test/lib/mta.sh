@@ -700,7 +700,7 @@ mta_rg_start() {
 mta_rg_reload() {
 	RG_MARK=$(mta_log_mark "$RG_LOG")
 	kill -HUP "$RG_PID" || return 2
-	mta_wait_log "$RG_LOG" "$RG_MARK" ': reloaded |: reload of .* failed' 10 || return 2
+	mta_wait_log "$RG_LOG" "$RG_MARK" ': reloaded |: reload .*failed' 10 || return 2
 	mta_log_has "$RG_LOG" "$RG_MARK" ': reloaded '
 }
 
