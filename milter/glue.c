@@ -541,6 +541,31 @@ set_socket_owner(const char *path, const struct config *cfg, unsigned uid, unsig
 		log_msg(LOG_WARNING, "cannot chmod %s: %s", path, strerror(errno));
 }
 
+/* Run libmilter's main loop; returns when told to stop. */
+static void *
+milter_thread(void *arg)
+{
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS)
+		log_msg(LOG_ERR, "libmilter stopped with an error");
+	return NULL;
+}
+
+/*
+ * Reload runs after privileges were dropped: a policy file only root can
+ * read would make every reload fail.  Say so at start-up, not at 3 a.m.
+ */
+static void
+warn_unreadable(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatched; i++)
+		if (access(cfg->watched[i].path, R_OK) != 0)
+			log_msg(LOG_WARNING, "%s is not readable by the user relayguard runs as: "
+					     "reloads will fail until it is", cfg->watched[i].path);
+}
+
 static void
 worker_fail(const char *what, int code)
 {
@@ -618,6 +643,7 @@ glue_run(const struct options *o, int ready_fd)
 		worker_fail("cannot start the file watcher", EXIT_OSERR);
 	pthread_detach(tid);
 	stats_reload(true, snap->generation);
+	warn_unreadable(snap->cfg);
 	log_msg(LOG_NOTICE, "relayguard %s ready on %s, generation %lu", PACKAGE_VERSION, conn,
 	    snap->generation);
 	if (ready_fd >= 0) {
@@ -625,8 +651,22 @@ glue_run(const struct options *o, int ready_fd)
 			log_msg(LOG_WARNING, "cannot tell the master we are ready");
 		close(ready_fd);
 	}
-	if (smfi_main() != MI_SUCCESS)
-		log_msg(LOG_ERR, "libmilter stopped with an error");
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+		worker_fail("cannot start libmilter", EXIT_OSERR);
+	/*
+	 * libmilter's signal thread takes SIGHUP as "stop".  Only the master
+	 * should get SIGHUP, but "killall -HUP relayguard" reaches this process
+	 * too: ignore it here.  A process-directed signal that the main thread
+	 * does not block and ignores is discarded by the kernel before any
+	 * sigwait can see it, so this thread (which does not run libmilter)
+	 * keeps SIGHUP unblocked and ignored; SIGTERM stays blocked and reaches
+	 * libmilter's sigwait.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	pthread_join(tid, NULL);
 	/* smfi_main returns without waiting for running sessions (1.3): give them a moment. */
 	for (i = 0; i < 100 && atomic_load(&live_sessions) > 0; i++)
 		usleep(100000);

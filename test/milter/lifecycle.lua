@@ -17,12 +17,12 @@ local rg = dofile(os.getenv("RG_DATA") .. "/rg.lua")
 
 -- The worker's count of open sessions, asked for with SIGUSR1.
 local function live_sessions()
-	local before = rg.log_count("statistics: ")
+	local before = rg.log_count("stats: sessions=")
 	assert(os.execute("kill -USR1 $(cat relayguard.pid)"), "kill -USR1")
 	for _ = 1, 100 do
-		if rg.log_count("statistics: ") > before then
+		if rg.log_count("stats: sessions=") > before then
 			local n
-			for v in string.gmatch(rg.read("relayguard.log"), "statistics: (%d+) live sessions") do
+			for v in string.gmatch(rg.read("relayguard.log"), "stats: sessions=(%d+) ") do
 				n = tonumber(v)
 			end
 			return n

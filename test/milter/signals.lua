@@ -41,21 +41,21 @@ rg.run(function()
 
 	reload("# generation 2\nlocal_domains = example.com, new.example\n", "reloaded relayguard.conf", 1)
 	rg.log_has("SIGHUP: reloading relayguard.conf", "master")
-	rg.log_has("reloaded relayguard.conf: generation 2 replaces 1", "worker")
+	rg.log_has("reloaded relayguard.conf (SIGHUP): generation 2 replaces 1", "worker")
 	assert(try("<a@new.example>") == SMFIR_CONTINUE, "generation 2: new.example refused")
 	-- The open connection keeps generation 1.
 	rg.rcpt_is(old, "<b@new.example>", SMFIR_REPLYCODE)
 
 	-- A broken file: refused as a whole, with file:line, generation 2 goes on.
-	reload("# broken\nlocal_domains = example.com\nno_such_key = 1\n", "reload of relayguard.conf failed", 1)
+	reload("# broken\nlocal_domains = example.com\nno_such_key = 1\n", "of relayguard.conf failed", 1)
 	rg.log_has("relayguard.conf:3: ", "the broken line")
-	rg.log_has("reload of relayguard.conf failed with 1 error; still running generation 2", "worker")
+	rg.log_has("reload (SIGHUP) of relayguard.conf failed with 1 error; still running generation 2", "worker")
 	assert(try("<a@new.example>") == SMFIR_CONTINUE, "after a broken reload: new.example refused")
 	assert(try("<a@else.test>") == SMFIR_REPLYCODE, "after a broken reload: relaying allowed")
 
 	-- A good file again is taken (the failure left nothing behind).
 	reload("# generation 3\nlocal_domains = example.com\n", "reloaded relayguard.conf", 2)
-	rg.log_has("reloaded relayguard.conf: generation 3 replaces 2", "worker")
+	rg.log_has("reloaded relayguard.conf (SIGHUP): generation 3 replaces 2", "worker")
 	assert(try("<a@new.example>") == SMFIR_REPLYCODE, "generation 3: new.example accepted")
 
 	-- The old connection finishes its message on generation 1.
@@ -71,9 +71,17 @@ rg.run(function()
 	rg.log_has("generation 8 replaces 7", "eight generations")
 	rg.log_lacks("worker ", "the worker ended or was restarted")
 
-	-- A worker that dies is restarted by the master, on the current file.
+	-- "killall -HUP relayguard" reaches the worker too: libmilter would take
+	-- SIGHUP as "stop", so the worker ignores it; the master reloads.
 	local worker = string.match(rg.read("relayguard.log"), "relayguard%[(%d+)%]: notice: relayguard %S+ ready")
 	assert(worker ~= nil, "no ready line with the worker's pid")
+	assert(os.execute("kill -HUP " .. worker), "kill -HUP worker")
+	mt.sleep(1)
+	assert(try("<a@example.com>") == SMFIR_CONTINUE, "the worker stopped serving after its own SIGHUP")
+	rg.log_lacks("stopped", "SIGHUP to the worker stopped it")
+	rg.log_lacks("worker " .. worker .. " ended", "SIGHUP to the worker ended it")
+
+	-- A worker that dies is restarted by the master, on the current file.
 	rg.write("relayguard.conf", "# after the crash\nlocal_domains = example.com, new.example\n")
 	assert(os.execute("kill -KILL " .. worker), "kill -KILL worker")
 	assert(rg.log_wait("worker " .. worker .. " ended (killed by signal 9); restarting in 1 s"),
