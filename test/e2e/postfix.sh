@@ -17,9 +17,10 @@
 # domain; "user@else.test"@example.com and user@else.test@example.com (which
 # it quotes into the former) by stripping its own domain from the quoted
 # local part; @example.com:user@else.test by dropping the source route.
-# Postfix rejects none of them itself, and passes each to the milter as the
-# client typed it, so the refusal the client sees is relayguard's
-# (route_reply, 550 5.7.1) at RCPT.
+# Postfix rejects none of them itself (checked below from a trusted client,
+# whose recipients relayguard leaves to the MTA), and passes each to the
+# milter as the client typed it, so the refusal a stranger sees is
+# relayguard's (route_reply, 550 5.7.1) at RCPT.
 . "${top_srcdir:-.}/test/lib/mta.sh"
 
 started=$(date +%s)

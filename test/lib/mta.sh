@@ -41,8 +41,8 @@
 # noticed, and another one is tried.
 #
 # Shell: POSIX sh.  There is no `local`, so each function prefixes its own
-# variables (_wu_ in mta_wait_until, ...); tests leave names starting with
-# an underscore alone.  Functions that start processes set global
+# variables (_wu_ in mta_wait_until, ...); a test's own functions may do the
+# same with prefixes not used here.  Functions that start processes set global
 # variables instead of printing a result: inside $(...) they would run in
 # a subshell whose children nobody stops.  Needs perl (swaks needs it
 # anyway) for port picking and banner probes.
