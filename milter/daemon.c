@@ -212,7 +212,7 @@ stop_worker(pid_t pid)
 {
 	int i, status;
 
-	kill(pid, SIGTERM);
+	kill(pid, SIG_WORKER_STOP);
 	for (i = 0; i < 300; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return;

@@ -57,6 +57,8 @@ static const char *const rcpt_macros[] = {"i", "{rcpt_mailer}", "{rcpt_host}", "
 static const char *const msg_macros[] = {"i", NULL};
 
 static atomic_int live_sessions;
+static atomic_bool stop_requested;	/* see signal_thread */
+static atomic_bool milter_done;
 static struct services services;	/* shared back ends, created once in glue_run */
 
 /* ---- helpers ---- */
@@ -197,6 +199,10 @@ rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (s == NULL)
 		return no_session();
+	if (atomic_load(&stop_requested)) {
+		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	fetch_macros(ctx, s, connect_macros);
 	/* Prefer the socket address: Sendmail's {client_addr} says "IPv6:..." (1.6). */
 	if (ipaddr_from_sockaddr(hostaddr, &ip))
@@ -467,6 +473,14 @@ struct sigthread_arg {
 	const char *config;
 };
 
+/*
+ * Set by SIG_WORKER_STOP.  smfi_stop() then blocks until libmilter's
+ * listener leaves its 5-second select (it holds the listen-socket lock
+ * there); the main thread does not wait for that: it drains the open
+ * sessions and exits, and a connection that slips in meanwhile is told to
+ * come back later (421).
+ */
+
 /* Our own signal thread: SIGUSR2 = reload (the master's SIGHUP), SIGUSR1 = statistics. */
 static void *
 signal_thread(void *arg)
@@ -478,10 +492,14 @@ signal_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIG_WORKER_STOP);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGUSR2)
+		if (sig == SIG_WORKER_STOP) {
+			atomic_store(&stop_requested, true);
+			smfi_stop();
+		} else if (sig == SIGUSR2)
 			worker_reload(a->config);
 		else if (sig == SIGUSR1)
 			stats_log(log_stats_line, NULL);
@@ -548,6 +566,7 @@ milter_thread(void *arg)
 	(void)arg;
 	if (smfi_main() != MI_SUCCESS)
 		log_msg(LOG_ERR, "libmilter stopped with an error");
+	atomic_store(&milter_done, true);
 	return NULL;
 }
 
@@ -617,6 +636,7 @@ glue_run(const struct options *o, int ready_fd)
 	sigemptyset(&set);
 	for (i = 0; i < 5; i++)
 		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
+	sigaddset(&set, SIG_WORKER_STOP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	umask(007); /* unix socket: owner and group only */
@@ -666,7 +686,8 @@ glue_run(const struct options *o, int ready_fd)
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	pthread_join(tid, NULL);
+	while (!atomic_load(&milter_done) && !atomic_load(&stop_requested))
+		usleep(50000);
 	/* smfi_main returns without waiting for running sessions (1.3): give them a moment. */
 	for (i = 0; i < 100 && atomic_load(&live_sessions) > 0; i++)
 		usleep(100000);

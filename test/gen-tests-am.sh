@@ -18,4 +18,5 @@ list() { # NAME GLOB...
 	# shellcheck disable=SC2046
 	list MILTER_TESTS $(ls test/milter/*.lua | grep -v '/rg\.lua$')
 	list MILTER_FILES test/milter/rg.lua test/milter/wiretap.pl
+	list E2E_TESTS test/e2e/*.sh
 } > test/tests.am
