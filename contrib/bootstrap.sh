@@ -12,9 +12,11 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libunbound-dev libpcre2-dev libhiredis-dev"
-# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients.
-TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libsasl2-modules sasl2-bin curl
-	debhelper dpkg-dev"
+# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients
+# (libio-socket-inet6-perl: swaks over ::1; sasl2-bin: saslpasswd2 for
+# the Postfix SASL test), and the packaging and fuzzing tools.
+TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libio-socket-inet6-perl
+	libsasl2-modules sasl2-bin curl debhelper dpkg-dev clang libclang-rt-dev"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -51,6 +53,12 @@ test)
 	dpkg-deb -c "$pkg"/relayguard_*.deb | grep -q ' ./usr/sbin/relayguard$'
 	echo "bootstrap: built $(ls "$pkg"/relayguard_*.deb)"
 	rm -rf "$pkg"
+	# libFuzzer targets, each for a bounded time, from a clean clang build.
+	fz=$(mktemp -d /tmp/rgfz.XXXXXX)
+	git clone -q . "$fz/relayguard" 2>/dev/null || cp -r . "$fz/relayguard"
+	(cd "$fz/relayguard" && autoreconf -fi && ./configure -q CC=clang --enable-fuzzers &&
+		make -j"$(nproc)" fuzz && sh test/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-30}")
+	rm -rf "$fz"
 	;;
 *)
 	echo "usage: sh contrib/bootstrap.sh run|test" >&2

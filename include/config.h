@@ -75,6 +75,10 @@ struct config {
 	long rules_body_limit;		/* body bytes the body rules look at */
 	struct reply_tmpl rules_error_reply; /* a pattern hit its limit: temporary failure */
 
+	/* counter store */
+	char *store;			/* "memory" or redis://HOST:PORT/DB */
+	long store_max_entries;		/* memory store bound */
+
 	/* safety nets */
 	enum run_mode mode;
 	bool soft_mode;

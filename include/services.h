@@ -13,9 +13,10 @@
 
 #include "config.h"
 #include "diag.h"
+#include "store.h"
 
 struct services {
-	int placeholder;	/* DNS, SPF and the counter store join here */
+	struct store *store;	/* counter store (store = memory | redis://...) */
 };
 
 /* Create the back ends CFG asks for; false with D filled on failure. */

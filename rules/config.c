@@ -80,6 +80,9 @@ static const struct ckey keys[] = {
 	{"rules_body_limit", CT_SIZE, F(rules_body_limit), "64k", 0, 1073741824, NULL, 0},
 	{"rules_error_reply", CT_REPLY, F(rules_error_reply),
 	    "451 4.3.0 Temporary local problem, please try again later", 0, 0, NULL, '4'},
+	/* counter store */
+	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
+	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
