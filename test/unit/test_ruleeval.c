@@ -18,6 +18,7 @@
 #include "log.h"
 #include "session.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "tap.h"
 
 static char dir[64];
@@ -207,6 +208,34 @@ test_backtracking(void)
 	snapshot_unref(snap);
 }
 
+static void
+collect_line(const char *line, void *arg)
+{
+	strncat(arg, line, 4000 - strlen(arg));
+	strncat(arg, "\n", 4000 - strlen(arg));
+}
+
+static void
+test_stats(void)
+{
+	struct snapshot *snap = load("",
+	    "warn-rule: rcpt /^w@/ WARN watched\n"
+	    "reject-rule: rcpt /^r@/ REJECT 550 5.7.1 no\n");
+	struct session *s = message(snap);
+	struct verdict v;
+	char text[4001] = "";
+
+	stats_reset();
+	decide_rcpt(s, "<w@example.com>", NULL, &v);
+	decide_rcpt(s, "<w@example.com>", NULL, &v);
+	decide_rcpt(s, "<r@example.com>", NULL, &v);
+	stats_log(collect_line, text);
+	tap_ok(strstr(text, "stats: by warn-rule: continue=2\n") != NULL, "statistics count a WARN by rule id");
+	tap_ok(strstr(text, "stats: by reject-rule: reject=1\n") != NULL, "statistics count a REJECT by rule id");
+	session_free(s);
+	snapshot_unref(snap);
+}
+
 struct worker {
 	struct snapshot *snap;
 	int wrong;
@@ -272,6 +301,7 @@ main(void)
 	test_utf8();
 	test_backtracking();
 	test_threads();
+	test_stats();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 99;
