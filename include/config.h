@@ -108,7 +108,11 @@ void config_free(struct config *cfg);
 /* Print the effective configuration (every key, defaults included) to FP. */
 void config_print(const struct config *cfg, FILE *fp);
 
-/* Names of the keys whose effective value differs between OLD and CFG, space-separated. */
+/*
+ * Names of the keys whose effective value differs between OLD and CFG, and
+ * of the files CFG read that are new or changed since OLD read them
+ * (a rule file edited), space-separated.
+ */
 void config_diff(const struct config *old, const struct config *cfg, char *buf, size_t size);
 
 /* Remember PATH (open as FD) as a file this configuration depends on. */

@@ -703,6 +703,18 @@ config_diff(const struct config *old, const struct config *cfg, char *buf, size_
 		if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
 			strbuf_addf(&sb, "%s%s", sb.len ? " " : "", keys[i].name);
 	}
+	/* Files read again that changed (rule files, list files) although no key did. */
+	for (i = 0; old != NULL && i < cfg->nwatched; i++) {
+		const struct watched *w = &cfg->watched[i], *o = NULL;
+		size_t j;
+
+		for (j = 0; j < old->nwatched && o == NULL; j++)
+			if (strcmp(old->watched[j].path, w->path) == 0)
+				o = &old->watched[j];
+		if (o == NULL || o->ino != w->ino || o->size != w->size ||
+		    o->mtime.tv_sec != w->mtime.tv_sec || o->mtime.tv_nsec != w->mtime.tv_nsec)
+			strbuf_addf(&sb, "%s%s", sb.len ? " " : "", w->path);
+	}
 }
 
 void

@@ -128,6 +128,8 @@ EOF
 done
 for p in $pids; do wait "$p"; done
 tap_is "$reloads_ok:$reloads_refused:$other" "5:2:0" "under load: 5 reloads done, 2 broken sets refused"
+tap_check "a reload names the edited rule file as what changed" \
+	mta_log_has "$RG_LOG" 0 ": reloaded .*changed: .*rules\.d/10-test\.rules"
 tap_check "a refused set is named file:line: problem in the log" \
 	mta_log_has "$RG_LOG" 0 "20-broken\\.rules:1: bad pattern /\\(unclosed/: missing closing parenthesis"
 

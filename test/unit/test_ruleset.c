@@ -76,6 +76,17 @@ test_order_and_ids(void)
 	tap_ok(snap->needs == NEED_HEADERS, "a header rule needs headers, no body rule: no body");
 	tap_ok(snap->cfg->nwatched == 4, "config, directory and both rule files are watched (%zu)",
 	    snap->cfg->nwatched);
+	{
+		struct snapshot *again;
+		char changed[1024];
+
+		write_file("rules.d/20-b.rules", "# second file, edited\nrcpt /b/ OK\n", 0644);
+		load("rules = rules.d/*.rules\nmonitor_checks = named-one, rules.d/20-b.rules:2\n", &again);
+		config_diff(snap->cfg, again->cfg, changed, sizeof(changed));
+		tap_ok(strstr(changed, "/rules.d/20-b.rules") != NULL && strstr(changed, "10-a") == NULL,
+		    "a reload names the edited rule file as changed (%s)", changed);
+		snapshot_unref(again);
+	}
 	snapshot_unref(snap);
 
 	write_file("rules.d/30-c.rules", "body /x/ WARN x\nnamed-one: rcpt /y/ OK\n", 0644);
