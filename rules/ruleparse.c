@@ -106,14 +106,28 @@ advance(struct parse *ps, size_t n)
 	skip_ws(ps);
 }
 
-/* A word for a diagnostic: printable and short. */
+/*
+ * A piece of the line for a diagnostic: short, and printable (control and
+ * 8-bit bytes as \xNN) but otherwise as the administrator wrote it, so a
+ * pattern's backslashes stay backslashes.
+ */
 static const char *
 shown(const char *w, char *buf, size_t size)
 {
 	struct strbuf sb;
+	size_t i;
 
 	strbuf_init(&sb, buf, size);
-	strbuf_add_printable(&sb, w, 60);
+	for (i = 0; w[i] != '\0' && i < 60; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			strbuf_addf(&sb, "\\x%02x", c);
+		else
+			strbuf_addc(&sb, (char)c);
+	}
+	if (w[i] != '\0')
+		strbuf_add(&sb, "...");
 	return buf;
 }
 
@@ -218,7 +232,7 @@ pattern_flags(struct parse *ps, const char *q, uint32_t *opts, bool *extended, c
 		case 'm': *opts |= PCRE2_MULTILINE; break;
 		case 's': *opts |= PCRE2_DOTALL; break;
 		case 'x': *opts |= PCRE2_EXTENDED; *extended = true; break;
-		case 'u': *opts |= PCRE2_MATCH_INVALID_UTF | PCRE2_UCP; break;
+		case 'u': *opts = (*opts & ~PCRE2_NEVER_UTF) | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP; break;
 		default:
 			if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e)
 				return fail(ps, "unknown flag after the pattern (flags: i, m, s, x, u)");
@@ -237,13 +251,15 @@ pattern_flags(struct parse *ps, const char *q, uint32_t *opts, bool *extended, c
  * The u flag asks for UTF-8 characters (classes, caseless matching and \w
  * beyond ASCII) with PCRE2_MATCH_INVALID_UTF, so invalid sequences in the
  * input just do not match instead of failing the match (LIBRARIES 4); a
- * "." or [^x] then does not step over such a byte.
+ * "." or [^x] then does not step over such a byte.  A (*UTF) in the
+ * pattern itself is refused (it would make invalid input an error at
+ * match time), and so is \C (one code unit, which can split a character).
  */
 static bool
 parse_pattern(struct parse *ps, struct rtest *t)
 {
 	const char *start = ps->p, *q = ps->p, *body, *end;
-	uint32_t opts = 0;
+	uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C;
 	PCRE2_SIZE off;
 	char buf[80], msg[200];
 	int code;

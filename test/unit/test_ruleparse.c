@@ -119,6 +119,9 @@ test_errors(void)
 		{"rcpt /a{99999999}/ OK", "/etc/t.rules:7: bad pattern /a{99999999}/: number too big in {} quantifier at "
 					  "offset 7"},
 		{"rcpt /\xff/ OK", ""},
+		{"rcpt /(*UTF)x/ OK", "/etc/t.rules:7: bad pattern /(*UTF)x/: using UTF is disabled by the application at offset 6"},
+		{"rcpt /(*UTF)x/u OK", ""},
+		{"rcpt /a\\Cb/ OK", "/etc/t.rules:7: bad pattern /a\\Cb/: using \\C is disabled by the application at offset 3"},
 		{"rcpt /\xff/u OK", "/etc/t.rules:7: bad pattern /\\xff/u: UTF-8 error: illegal byte (0xfe or 0xff) at offset 0"},
 	};
 	struct rule r;
