@@ -59,6 +59,17 @@ static const char *const msg_macros[] = {"i", NULL};
 static atomic_int live_sessions;
 static struct services services;	/* shared back ends, created once in glue_run */
 
+/*
+ * The SESSION_* flags of the latest negotiation.  A session normally gets
+ * its own in rg_negotiate; Sendmail may reuse a milter connection for a
+ * new SMTP session (LIBRARIES 1.4) without negotiating again, and the
+ * session then made takes these.
+ */
+static atomic_uint last_glue_flags;
+
+/* The largest milter packet we read: Postfix passes headers of up to 100 KiB (header_size_limit). */
+#define MAX_PACKET 262144
+
 /* ---- helpers ---- */
 
 static void
@@ -91,6 +102,7 @@ conn_session(SMFICTX *ctx)
 		session_free(s);
 		return NULL;
 	}
+	session_set_glue_flags(s, atomic_load(&last_glue_flags));
 	atomic_fetch_add(&live_sessions, 1);
 	stats_sessions(1);
 	return s;
@@ -155,6 +167,20 @@ answer(SMFICTX *ctx, const struct verdict *v)
 
 /* ---- callbacks ---- */
 
+/* Our glue flags for a connection offered steps F1, needing NEEDS. */
+static unsigned
+glue_flags_for(unsigned long f1, unsigned needs)
+{
+	unsigned flags = SESSION_NEGOTIATED;
+
+	if ((needs & NEED_BODY) && (f1 & SMFIP_SKIP))
+		flags |= SESSION_CAN_SKIP;
+	/* libmilter offers the NR flags even to an MTA without them, and fakes them (1.5). */
+	if ((needs & NEED_HEADERS) && (f1 & SMFIP_NR_HDR))
+		flags |= SESSION_HDR_NOREPLY;
+	return flags;
+}
+
 static sfsistat
 rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
     unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -163,7 +189,8 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 	unsigned long steps = SMFIP_NOUNKNOWN;
 	struct snapshot *snap = snapshot_current();
-	unsigned needs = snap ? snap->needs : NEED_HEADERS | NEED_BODY;
+	unsigned needs = snap ? snap->needs : NEED_HEADERS | NEED_BODY, flags;
+	struct session *s;
 	size_t i;
 
 	snapshot_unref(snap);
@@ -172,6 +199,16 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
 	if (!(needs & NEED_BODY))
 		steps |= SMFIP_NOBODY;
+	/* Headers are answered at eoh (decide.h), so the MTA need not wait for each;
+	 * the body can be cut short once nothing wants the rest. */
+	flags = glue_flags_for(f1, needs);
+	if (flags & SESSION_HDR_NOREPLY)
+		steps |= SMFIP_NR_HDR;
+	if (flags & SESSION_CAN_SKIP)
+		steps |= SMFIP_SKIP;
+	atomic_store(&last_glue_flags, flags);
+	if ((s = conn_session(ctx)) != NULL)
+		session_set_glue_flags(s, flags);
 
 	(void)f2;
 	(void)f3;
@@ -272,9 +309,10 @@ rg_header(SMFICTX *ctx, char *name, char *value)
 	struct verdict v;
 
 	if (s == NULL)
-		return no_session();
+		return (atomic_load(&last_glue_flags) & SESSION_HDR_NOREPLY) ? SMFIS_NOREPLY : no_session();
+	/* A decision among the headers is answered at eoh (decide.h). */
 	decide_header(s, name, value, &v);
-	return answer(ctx, &v);
+	return (session_glue_flags(s) & SESSION_HDR_NOREPLY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -299,6 +337,10 @@ rg_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (s == NULL)
 		return no_session();
 	decide_body(s, chunk, len, &v);
+	/* Nothing wants the rest of this body: the MTA need not send it (eom still comes). */
+	if (v.action == ACT_CONTINUE && !decide_body_wanted(s) &&
+	    (session_glue_flags(s) & SESSION_CAN_SKIP))
+		return SMFIS_SKIP;
 	return answer(ctx, &v);
 }
 
@@ -597,6 +639,8 @@ glue_run(const struct options *o, int ready_fd)
 	umask(007); /* unix socket: owner and group only */
 	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)
 		worker_fail("cannot register the filter with libmilter", EXIT_OSERR);
+	/* A header over libmilter's 64 KiB default would end the session (LIBRARIES 1.10). */
+	(void)smfi_setmaxdatasize(MAX_PACKET); /* returns the old limit */
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
 		    EXIT_OSERR);
