@@ -26,7 +26,12 @@ struct options {
 	bool whatif;		/* -t */
 	bool verbose;		/* -v */
 	const char *script;	/* what-if script, NULL = stdin */
+	int turf_argc;		/* "turf ..." and what follows it, or 0/NULL */
+	char **turf_argv;
 };
+
+/* relayguard [-c FILE] turf ...: ARGV[0] is "turf"; returns the exit code (turfcmd.c). */
+int turfcmd_main(const char *config, int argc, char **argv);
 
 /* What-if mode: run SCRIPT (NULL: stdin) against SNAP, print to OUT; returns the exit code. */
 int whatif_run(struct snapshot *snap, const char *script, FILE *out);

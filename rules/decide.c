@@ -342,6 +342,22 @@ copy_update(struct session *s)
 	}
 }
 
+/* Keep LEN more bytes; a spool over turf_max_size or failing is given up, and why remembered. */
+static void
+copy_add(struct session *s, const void *data, size_t len)
+{
+	enum turf_spool_state st;
+
+	if (s->mg.spool == NULL)
+		return;
+	turf_spool_add(s->mg.spool, data, len);
+	if ((st = turf_spool_state(s->mg.spool, &s->mg.copy_errno)) != SPOOL_OK) {
+		s->mg.copy_lost = st;
+		turf_spool_free(s->mg.spool);
+		s->mg.spool = NULL;
+	}
+}
+
 bool
 decide_body_wanted(const struct session *s)
 {
@@ -411,12 +427,10 @@ decide_header(struct session *s, const char *name, const char *value, struct ver
 	if (s->mg.have_deferred)
 		return; /* decided: the rest of the headers changes nothing */
 	copy_start(s);
-	if (s->mg.spool != NULL) {
-		turf_spool_add(s->mg.spool, name, strlen(name));
-		turf_spool_add(s->mg.spool, ": ", 2);
-		turf_spool_add(s->mg.spool, value, strlen(value));
-		turf_spool_add(s->mg.spool, "\n", 1);
-	}
+	copy_add(s, name, strlen(name));
+	copy_add(s, ": ", 2);
+	copy_add(s, value, strlen(value));
+	copy_add(s, "\n", 1);
 	loops_observe_header(s, name, value);
 	s->cur_hdr_name = name;
 	s->cur_hdr_value = value;
@@ -439,7 +453,7 @@ decide_eoh(struct session *s, struct verdict *v)
 		*v = s->mg.deferred; /* logged when it was decided */
 		return;
 	}
-	turf_spool_add(s->mg.spool, "\n", 1);
+	copy_add(s, "\n", 1);
 	run_checks(s, eoh_checks, v);
 	copy_update(s);
 }
@@ -450,7 +464,7 @@ decide_body(struct session *s, const unsigned char *chunk, size_t len, struct ve
 	verdict_clear(v);
 	s->stage = STAGE_BODY;
 	copy_start(s);
-	turf_spool_add(s->mg.spool, chunk, len);
+	copy_add(s, chunk, len);
 	/* The repeat check runs as soon as the fingerprint is complete, so the
 	 * rest of the body can be skipped when no copy is needed. */
 	if (loops_repeat_pending(s) && loops_observe_body(s, chunk, len) &&
@@ -552,42 +566,33 @@ detail_add(struct verdict *v, const char *fmt, const char *arg)
 	snprintf(v->detail + len, sizeof(v->detail) - len, fmt, arg);
 }
 
-/*
- * Write the copy; false when the message was decided otherwise instead
- * (451 4.3.0 when the copy could not be written, quarantine when there is
- * no complete copy to write), with V recorded.
- */
+/* No complete copy: hold the message in the MTA rather than keep a cut one; false when out of memory. */
 static bool
-keep_copy(struct session *s, bool whole, struct verdict *v)
+quarantine_instead(struct session *s, struct verdict *v)
 {
-	static const struct reply_tmpl failed = {"451", "4.3.0",
-		"Temporary local problem: cannot keep a copy, try again later"};
+	const char *why = s->mg.copy_lost == SPOOL_OVER ? "over turf_max_size" : "no copy was kept";
+	char reason[CAP_REPLY_TEXT];
+
+	snprintf(reason, sizeof(reason), "relayguard: %s: %s; %s", v->by, v->detail, why);
+	if (!session_set_quarantine(s, reason))
+		return false;
+	v->action = ACT_QUARANTINE;
+	str_copy(v->reason, sizeof(v->reason), reason);
+	detail_add(v, "; %s, held in the MTA", why);
+	return true;
+}
+
+/* Write the spool with the envelope (turf.h); false with ERR set. */
+static bool
+write_copy(struct session *s, bool whole, const struct verdict *v, char *err, size_t errsize)
+{
 	const char **rcpts = calloc(s->nrcpts + 1, sizeof(*rcpts));
-	bool *turfed = calloc(s->nrcpts + 1, sizeof(*turfed));
-	char client[CAP_DOMAIN_LEN + IPADDR_TEXT + 8], err[300], reason[CAP_REPLY_TEXT];
-	enum turf_spool_state st = s->mg.spool ? turf_spool_state(s->mg.spool, NULL) : SPOOL_OVER;
+	bool *turfed = calloc(s->nrcpts + 1, sizeof(*turfed)), ok = false;
+	char client[CAP_DOMAIN_LEN + IPADDR_TEXT + 8];
 	struct turf_envelope env;
 	size_t i;
-	bool ok = false;
 
-	if (rcpts == NULL || turfed == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		st = SPOOL_FAILED;
-	}
-	if (st == SPOOL_OVER) {
-		/* No complete copy: hold the message in the MTA rather than keep a cut one. */
-		snprintf(reason, sizeof(reason), "relayguard: %s: %s; %s", v->by, v->detail,
-		    s->mg.spool ? "over turf_max_size" : "no copy was kept");
-		v->action = ACT_QUARANTINE;
-		str_copy(v->reason, sizeof(v->reason), reason);
-		detail_add(v, "; %s, held in the MTA", s->mg.spool ? "over turf_max_size" : "no copy kept");
-		if (!session_set_quarantine(s, reason))
-			st = SPOOL_FAILED;
-		else
-			record(s, v);
-	}
-	if (st == SPOOL_OK) {
-		memset(&env, 0, sizeof(env));
+	if (rcpts != NULL && turfed != NULL) {
 		snprintf(client, sizeof(client), "%s [%s]", s->client_name[0] ? s->client_name : "unknown",
 		    s->have_client ? s->client_addr : "unknown");
 		for (i = 0; i < s->nrcpts; i++) {
@@ -597,28 +602,41 @@ keep_copy(struct session *s, bool whole, struct verdict *v)
 		env = (struct turf_envelope){v->by, v->detail, session_macro(s, "i"), client,
 			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts, time(NULL)};
 		ok = turf_commit(s->cfg->turf_dir, s->mg.spool, &env, s->mg.turf_id,
-		    sizeof(s->mg.turf_id), err, sizeof(err));
-		if (ok)
-			detail_add(v, " copy=%s", s->mg.turf_id);
-		else
-			st = SPOOL_FAILED;
-	} else if (st == SPOOL_FAILED && s->mg.spool != NULL) {
-		int e;
-
-		turf_spool_state(s->mg.spool, &e);
-		snprintf(err, sizeof(err), "%s", strerror(e));
-	}
-	if (st == SPOOL_FAILED) {
-		/* Nothing is lost: the sender keeps the message and tries again. */
-		char by[CAP_DECIDER];
-
-		str_copy(by, sizeof(by), v->by);
-		session_refuse(s, v, &failed, by, "cannot keep a copy in turf_dir: %s", err);
-		record(s, v);
+		    sizeof(s->mg.turf_id), err, errsize);
 	}
 	free(rcpts);
 	free(turfed);
 	return ok;
+}
+
+/*
+ * Write the copy; false when the message was decided otherwise instead,
+ * with V recorded: 451 4.3.0 when the copy could not be written (nothing
+ * is lost: the sender keeps the message and tries again), quarantine when
+ * there is no complete copy to write.
+ */
+static bool
+keep_copy(struct session *s, bool whole, struct verdict *v)
+{
+	static const struct reply_tmpl failed = {"451", "4.3.0",
+		"Temporary local problem: cannot keep a copy, try again later"};
+	char err[300] = "out of memory", by[CAP_DECIDER];
+
+	if (s->mg.spool != NULL) {
+		if (write_copy(s, whole, v, err, sizeof(err))) {
+			detail_add(v, " copy=%s", s->mg.turf_id);
+			return true;
+		}
+	} else if (s->mg.copy_lost == SPOOL_FAILED) {
+		snprintf(err, sizeof(err), "%s", strerror(s->mg.copy_errno));
+	} else if (quarantine_instead(s, v)) {
+		record(s, v);
+		return false;
+	}
+	str_copy(by, sizeof(by), v->by);
+	session_refuse(s, v, &failed, by, "cannot keep a copy in turf_dir: %s", err);
+	record(s, v);
+	return false;
 }
 
 /*

@@ -55,6 +55,8 @@ struct msg_guard {
 	bool loop_checked;	/* the repeat counters have been consulted */
 	bool copy_started;	/* the spool was started at the first header */
 	struct turf_spool *spool; /* the message as it streams; NULL when no copy can be needed */
+	enum turf_spool_state copy_lost; /* why the spool was given up (SPOOL_OK: it was not) */
+	int copy_errno;		/* with SPOOL_FAILED */
 	enum action turf_all;	/* ACT_TURF or ACT_DISCARD pending for the whole message */
 	char turf_why[WHY_MAX];	/* "by: detail" of turf_all */
 	bool have_deferred;	/* a decision made among the headers, answered at eoh */
