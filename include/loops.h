@@ -47,8 +47,8 @@
 #include "check.h"
 #include "config.h"
 
-#define LOOP_FP_SUBJECT 998	/* RFC 5322 2.1.1 line limit */
-#define LOOP_FP_BODY 1024
+#define LOOP_FP_SUBJECT 998 /* RFC 5322 2.1.1 line limit */
+#define LOOP_FP_BODY    1024
 
 enum check_res loops_mail_turf_sender(struct session *s, struct verdict *v);
 enum check_res loops_rcpt_turf(struct session *s, struct verdict *v);

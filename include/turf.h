@@ -44,14 +44,14 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define TURF_ID_MAX 200	/* longest copy name we make or accept */
+#define TURF_ID_MAX 200 /* longest copy name we make or accept */
 
 struct turf_spool;
 
 enum turf_spool_state {
-	SPOOL_OK = 0,	/* everything added so far is held */
-	SPOOL_OVER,	/* more than the maximum was added: nothing is held */
-	SPOOL_FAILED,	/* the spill file could not be written: nothing is held */
+	SPOOL_OK = 0, /* everything added so far is held */
+	SPOOL_OVER,   /* more than the maximum was added: nothing is held */
+	SPOOL_FAILED, /* the spill file could not be written: nothing is held */
 };
 
 /*
@@ -76,14 +76,14 @@ enum turf_spool_state turf_spool_state(const struct turf_spool *sp, int *errnum)
 
 /* The envelope of one copy; every string may be NULL (written as empty). */
 struct turf_envelope {
-	const char *rule;	/* what decided: "turf", "loop", "file:line" */
+	const char *rule; /* what decided: "turf", "loop", "file:line" */
 	const char *detail;
 	const char *queue_id;
-	const char *client;	/* "name [address]" */
+	const char *client; /* "name [address]" */
 	const char *helo;
-	const char *sender;	/* the path as the client typed it */
+	const char *sender; /* the path as the client typed it */
 	const char *const *rcpts;
-	const bool *turfed;	/* per recipient: this copy is theirs (else it passed) */
+	const bool *turfed; /* per recipient: this copy is theirs (else it passed) */
 	size_t nrcpts;
 	time_t when;
 };
@@ -95,8 +95,8 @@ struct turf_envelope {
  * (DIR missing, not writable, disk full, SP not OK) nothing is left
  * behind and ERR says why.  SP is not consumed.
  */
-bool turf_commit(const char *dir, struct turf_spool *sp, const struct turf_envelope *env,
-    char *id, size_t idsize, char *err, size_t errsize);
+bool turf_commit(const char *dir, struct turf_spool *sp, const struct turf_envelope *env, char *id,
+                 size_t idsize, char *err, size_t errsize);
 
 /*
  * Name copies "whatif.N" (N counting from 1 in this process) instead of by
@@ -109,7 +109,7 @@ void turf_stable_names(bool on);
 /* One copy as read back. */
 struct turf_entry {
 	char id[TURF_ID_MAX + 1];
-	char path[4096];	/* DIR/new/ID or DIR/cur/ID */
+	char path[4096]; /* DIR/new/ID or DIR/cur/ID */
 	char time[40];
 	char rule[128];
 	char detail[512];
@@ -117,11 +117,11 @@ struct turf_entry {
 	char client[320];
 	char helo[320];
 	char sender[320];
-	char **rcpts;		/* every recipient, as written */
-	bool *turfed;		/* per recipient */
+	char **rcpts; /* every recipient, as written */
+	bool *turfed; /* per recipient */
 	size_t nrcpts;
-	off_t msg_offset;	/* where the message starts in the file */
-	off_t msg_size;		/* its length */
+	off_t msg_offset; /* where the message starts in the file */
+	off_t msg_size;   /* its length */
 	time_t mtime;
 };
 

@@ -35,9 +35,9 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: relayguard [-c FILE] turf list\n"
-			"       relayguard [-c FILE] turf show ID\n"
-			"       relayguard [-c FILE] turf release ID\n"
-			"       relayguard [-c FILE] turf purge --older-than DAYS\n");
+	                "       relayguard [-c FILE] turf show ID\n"
+	                "       relayguard [-c FILE] turf release ID\n"
+	                "       relayguard [-c FILE] turf purge --older-than DAYS\n");
 	return EXIT_USAGE;
 }
 
@@ -81,7 +81,7 @@ cmd_list(const char *dir)
 		}
 		join_turfed(&e, rcpts, sizeof(rcpts));
 		printf("%s\t%s\t%lld\t%s\t%s\t%s\n", e.id, e.time, (long long)e.msg_size, e.rule,
-		    e.sender, rcpts);
+		       e.sender, rcpts);
 		turf_entry_free(&e);
 	}
 	turf_ids_free(ids);
@@ -153,7 +153,8 @@ run_sendmail(const char *sendmail, const struct turf_entry *e, char **argv)
 	pid_t pid;
 	int fd, status;
 
-	if ((fd = open(e->path, O_RDONLY | O_CLOEXEC)) < 0 || lseek(fd, e->msg_offset, SEEK_SET) < 0) {
+	if ((fd = open(e->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    lseek(fd, e->msg_offset, SEEK_SET) < 0) {
 		fprintf(stderr, "relayguard: turf release: %s: %s\n", e->path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -205,9 +206,10 @@ cmd_release(const struct config *cfg, const char *id)
 		fprintf(stderr, "relayguard: turf release: %s names no recipient\n", id);
 	} else if ((st = run_sendmail(cfg->sendmail_path, &e, argv)) != 0) {
 		fprintf(stderr, "relayguard: turf release: %s exited with %d; %s is kept\n",
-		    cfg->sendmail_path, st, id);
+		        cfg->sendmail_path, st, id);
 	} else if (!turf_remove(cfg->turf_dir, id, err, sizeof(err))) {
-		fprintf(stderr, "relayguard: turf release: released, but cannot remove it: %s\n", err);
+		fprintf(stderr, "relayguard: turf release: released, but cannot remove it: %s\n",
+		        err);
 	} else {
 		printf("released %s to %zu recipient%s\n", id, n - 5, n == 6 ? "" : "s");
 		rc = 0;
@@ -239,7 +241,7 @@ cmd_purge(const char *dir, const char *days)
 		return 1;
 	}
 	printf("removed %u cop%s older than %ld day%s\n", removed, removed == 1 ? "y" : "ies", d,
-	    d == 1 ? "" : "s");
+	       d == 1 ? "" : "s");
 	return 0;
 }
 

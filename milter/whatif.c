@@ -161,8 +161,8 @@ run_connect(struct snapshot *snap, struct services *svc, struct wi_session *w,
 
 /* Run one event on W (creating or ending the session as the event says); false on error. */
 static bool
-run_event(struct snapshot *snap, struct services *svc, struct wi_session *w, struct script_event *ev,
-    const char *where, FILE *out)
+run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
+    struct script_event *ev, const char *where, FILE *out)
 {
 	struct verdict v;
 	struct ipaddr ip;

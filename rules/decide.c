@@ -486,7 +486,8 @@ apply_reroute(struct session *s)
 
 		if (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP))
 			continue; /* removed at this eom */
-		if (addr_parse(s->rcpts[i].raw, &a) != ADDR_OK || (a.flags & (ADDR_NO_DOMAIN | ADDR_LITERAL)))
+		if (addr_parse(s->rcpts[i].raw, &a) != ADDR_OK ||
+		    (a.flags & (ADDR_NO_DOMAIN | ADDR_LITERAL)))
 			continue;
 		for (j = 0; j < s->cfg->n_reroute; j++) {
 			if (strcmp(a.domain, s->cfg->reroute[j].from) != 0)
@@ -566,7 +567,7 @@ detail_add(struct verdict *v, const char *fmt, const char *arg)
 	snprintf(v->detail + len, sizeof(v->detail) - len, fmt, arg);
 }
 
-/* No complete copy: hold the message in the MTA rather than keep a cut one; false when out of memory. */
+/* No complete copy: hold the message in the MTA rather than keep a cut one (false: no memory). */
 static bool
 quarantine_instead(struct session *s, struct verdict *v)
 {
@@ -593,14 +594,18 @@ write_copy(struct session *s, bool whole, const struct verdict *v, char *err, si
 	size_t i;
 
 	if (rcpts != NULL && turfed != NULL) {
-		snprintf(client, sizeof(client), "%s [%s]", s->client_name[0] ? s->client_name : "unknown",
+		snprintf(client, sizeof(client), "%s [%s]",
+		    s->client_name[0] ? s->client_name : "unknown",
 		    s->have_client ? s->client_addr : "unknown");
 		for (i = 0; i < s->nrcpts; i++) {
+			unsigned f = s->rcpts[i].flags;
+
 			rcpts[i] = s->rcpts[i].raw;
-			turfed[i] = whole ? !(s->rcpts[i].flags & RCPT_DROP) : !!(s->rcpts[i].flags & RCPT_TURF);
+			turfed[i] = whole ? !(f & RCPT_DROP) : !!(f & RCPT_TURF);
 		}
 		env = (struct turf_envelope){v->by, v->detail, session_macro(s, "i"), client,
-			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts, time(NULL)};
+			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts,
+			time(NULL)};
 		ok = turf_commit(s->cfg->turf_dir, s->mg.spool, &env, s->mg.turf_id,
 		    sizeof(s->mg.turf_id), err, errsize);
 	}

@@ -21,8 +21,8 @@
 #include "strbuf.h"
 
 #define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
-#define FULL_MAX (CAP_LOCALPART_LEN + CAP_DOMAIN_LEN + 3) /* "local@domain", NUL */
+#define FNV_PRIME  1099511628211ULL
+#define FULL_MAX   (CAP_LOCALPART_LEN + CAP_DOMAIN_LEN + 3) /* "local@domain", NUL */
 
 static uint64_t
 fnv(uint64_t h, const void *data, size_t len)
@@ -85,7 +85,8 @@ loops_mail_turf_sender(struct session *s, struct verdict *v)
 enum check_res
 loops_rcpt_turf(struct session *s, struct verdict *v)
 {
-	/* A message turfed whole is never delivered: no unknown-user 550 (an NDR to feed a loop). */
+	/* A message turfed whole is never delivered: no unknown-user 550 (an NDR to feed a loop).
+	 */
 	if (s->mg.turf_all != ACT_CONTINUE) {
 		session_note(v, "turf", "message turfed whole");
 		return CHECK_DONE;
@@ -109,8 +110,8 @@ loops_header_hops(struct session *s, struct verdict *v)
 	/* Count no further than one past the limit (RFC 5321 6.3: a loop is refused). */
 	if (++s->mg.hops <= max)
 		return CHECK_NEXT;
-	session_refuse(s, v, &s->cfg->hops_reply, "hops", "more than %u Received: headers (max_hops)",
-	    max);
+	session_refuse(s, v, &s->cfg->hops_reply, "hops",
+	               "more than %u Received: headers (max_hops)", max);
 	return CHECK_DONE;
 }
 
@@ -124,7 +125,7 @@ value_is(const char *value, const char *want)
 		value++;
 	len = strlen(value);
 	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t' ||
-			      value[len - 1] == '\r' || value[len - 1] == '\n'))
+	                   value[len - 1] == '\r' || value[len - 1] == '\n'))
 		len--;
 	return len == n && strncasecmp(value, want, n) == 0;
 }
@@ -149,7 +150,8 @@ loops_header_marker(struct session *s, struct verdict *v)
 	if (!is_marker(s, s->cur_hdr_name, s->cur_hdr_value) || session_may_relay(s) ||
 	    !config_loop_header(s->cfg, name, sizeof(name), &value))
 		return CHECK_NEXT;
-	session_refuse(s, v, &s->cfg->loop_reply, "loop", "inbound mail carries our %s header", name);
+	session_refuse(s, v, &s->cfg->loop_reply, "loop", "inbound mail carries our %s header",
+	               name);
 	return CHECK_DONE;
 }
 
@@ -237,7 +239,8 @@ repeat_key(const struct session *s, size_t i, const char *prefix, char *key, siz
 	snprintf(key, size, "%s:%016llx", prefix, (unsigned long long)h);
 }
 
-/* The repeat counter of recipient I: *LOOPING set when it is a loop, FIRST names its first message. */
+/* The repeat counter of recipient I: *LOOPING set when it is a loop, FIRST names its first message.
+ */
 static enum store_res
 repeat_count(struct session *s, size_t i, bool *looping, char *first, size_t size)
 {
@@ -251,7 +254,8 @@ repeat_count(struct session *s, size_t i, bool *looping, char *first, size_t siz
 
 	*looping = false;
 	repeat_key(s, i, "loop", key, sizeof(key));
-	if ((res = store_rate_hit(st, key, (unsigned long)s->cfg->loop_max, win, 1, now, &r)) != STORE_OK)
+	if ((res = store_rate_hit(st, key, (unsigned long)s->cfg->loop_max, win, 1, now, &r)) !=
+	    STORE_OK)
 		return res;
 	repeat_key(s, i, "loopfirst", note, sizeof(note));
 	if (r.allowed && r.used <= 1) /* the first copy in the window: remember which it was */
@@ -274,7 +278,7 @@ enum check_res
 loops_repeats(struct session *s, struct verdict *v)
 {
 	static const struct reply_tmpl unavailable = {"451", "4.3.0",
-		"Temporary failure: try again later"};
+	                                              "Temporary failure: try again later"};
 	char first[STORE_NOTE_MAX + 1], why[WHY_MAX];
 	size_t i, n = 0;
 	bool looping;
@@ -289,7 +293,8 @@ loops_repeats(struct session *s, struct verdict *v)
 			continue; /* never delivered: it feeds no loop */
 		if (repeat_count(s, i, &looping, first, sizeof(first)) != STORE_OK) {
 			if (s->cfg->store_failure == STORE_FAILURE_TEMPFAIL) {
-				session_refuse(s, v, &unavailable, "loop", "counter store unavailable");
+				session_refuse(s, v, &unavailable, "loop",
+				               "counter store unavailable");
 				return CHECK_DONE;
 			}
 			return CHECK_NEXT; /* store_failure = accept: no opinion */
@@ -297,14 +302,15 @@ loops_repeats(struct session *s, struct verdict *v)
 		if (!looping)
 			continue;
 		snprintf(why, sizeof(why), "loop: more than %ld copies in %lds, first message %s",
-		    s->cfg->loop_max, s->cfg->loop_window / 1000, first);
+		         s->cfg->loop_max, s->cfg->loop_window / 1000, first);
 		free(r->why);
 		r->why = strdup(why);
 		r->flags |= RCPT_CAND;
 		if (n++ == 0) {
 			v->action = ACT_TURF;
-			session_note(v, "loop", "%s: more than %ld copies in %lds, first message %s",
-			    r->raw, s->cfg->loop_max, s->cfg->loop_window / 1000, first);
+			session_note(v, "loop",
+			             "%s: more than %ld copies in %lds, first message %s", r->raw,
+			             s->cfg->loop_max, s->cfg->loop_window / 1000, first);
 		}
 	}
 	return n > 0 ? CHECK_DONE : CHECK_NEXT;
@@ -384,8 +390,9 @@ loops_eom_changes(struct session *s)
 		return true;
 	/* A postmaster who is already a recipient gets one copy, not two. */
 	for (i = 0; i < s->nrcpts; i++)
-		have = have || (addr_parse(s->rcpts[i].raw, &a) == ADDR_OK && str_ieq(a.local, copy.local) &&
-				   str_ieq(a.domain, copy.domain) && !(s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)));
+		have = have || (addr_parse(s->rcpts[i].raw, &a) == ADDR_OK &&
+		                str_ieq(a.local, copy.local) && str_ieq(a.domain, copy.domain) &&
+		                !(s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)));
 	snprintf(rcpt, sizeof(rcpt), "<%s@%s>", copy.local, copy.domain);
 	return have || session_add_rcpt_change(s, RCPT_ADD, rcpt);
 }
@@ -393,9 +400,9 @@ loops_eom_changes(struct session *s)
 unsigned
 loops_needs(const struct config *cfg)
 {
-	bool turf = cfg->turf_dir != NULL &&
-		    (strset_count(cfg->turf_senders) > 0 || strset_count(cfg->blackhole_recipients) > 0 ||
-			cfg->block_external_autoreplies || cfg->loop_max > 0);
+	bool turf = cfg->turf_dir != NULL && (strset_count(cfg->turf_senders) > 0 ||
+	                                      strset_count(cfg->blackhole_recipients) > 0 ||
+	                                      cfg->block_external_autoreplies || cfg->loop_max > 0);
 	unsigned needs = 0;
 
 	if (cfg->max_hops > 0 || cfg->loop_header != NULL || cfg->block_external_autoreplies ||

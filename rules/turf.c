@@ -22,18 +22,18 @@
 #include "strbuf.h"
 #include "turf.h"
 
-#define SPOOL_MEM 65536		/* bytes a spool keeps in memory before it spills */
-#define TMP_MAX_AGE (36 * 3600)	/* Maildir: tmp/ files older than this are leftovers */
-#define LINE_MAX_READ 16384	/* longest envelope line the reader accepts */
+#define SPOOL_MEM     65536       /* bytes a spool keeps in memory before it spills */
+#define TMP_MAX_AGE   (36 * 3600) /* Maildir: tmp/ files older than this are leftovers */
+#define LINE_MAX_READ 16384       /* longest envelope line the reader accepts */
 
 struct turf_spool {
 	char *dir;
-	size_t max;		/* most bytes we hold */
-	size_t size;		/* bytes held (after CR LF -> LF) */
-	char *mem;		/* the first SPOOL_MEM bytes, until we spill */
+	size_t max;  /* most bytes we hold */
+	size_t size; /* bytes held (after CR LF -> LF) */
+	char *mem;   /* the first SPOOL_MEM bytes, until we spill */
 	size_t memlen, memcap;
-	int fd;			/* spill file (already unlinked), -1 while in memory */
-	bool held_cr;		/* the last byte added was a CR not yet written */
+	int fd;       /* spill file (already unlinked), -1 while in memory */
+	bool held_cr; /* the last byte added was a CR not yet written */
 	enum turf_spool_state state;
 	int err;
 };
@@ -75,7 +75,7 @@ static bool
 path_of(char *buf, size_t size, const char *dir, const char *sub, const char *name)
 {
 	int n = name ? snprintf(buf, size, "%s/%s/%s", dir, sub, name)
-		     : snprintf(buf, size, "%s/%s", dir, sub);
+	             : snprintf(buf, size, "%s/%s", dir, sub);
 
 	if (n < 0 || (size_t)n >= size) {
 		errno = ENAMETOOLONG;
@@ -84,7 +84,8 @@ path_of(char *buf, size_t size, const char *dir, const char *sub, const char *na
 	return true;
 }
 
-/* tmp/, new/ and cur/ under DIR, which must exist (a missing turf_dir is an error, not ours to create). */
+/* tmp/, new/ and cur/ under DIR, which must exist (a missing turf_dir is an error, not ours to
+ * create). */
 static bool
 ensure_dirs(const char *dir)
 {
@@ -300,11 +301,11 @@ new_name(char *buf, size_t size)
 	host[sizeof(host) - 1] = '\0';
 	/* Maildir names must not hold "/" or ":"; keep them plain for shells too. */
 	for (h = host; *h != '\0'; h++)
-		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
-			*h == '-' || *h == '.'))
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || *h == '-' || *h == '.'))
 			*h = '_';
 	snprintf(buf, size, "%lld.M%06ldP%ldQ%lu.%s", (long long)ts.tv_sec, ts.tv_nsec / 1000,
-	    (long)getpid(), q, host);
+	         (long)getpid(), q, host);
 }
 
 /* One "X-Relayguard-NAME: value" line, the value made printable. */
@@ -340,7 +341,7 @@ write_envelope(int fd, const char *id, const struct turf_envelope *env)
 		return false;
 	for (i = 0; i < env->nrcpts; i++)
 		if (!env_line(fd, "Recipient", env->rcpts[i],
-			env->turfed == NULL || env->turfed[i] ? "turfed" : "passed"))
+		              env->turfed == NULL || env->turfed[i] ? "turfed" : "passed"))
 			return false;
 	return env_line(fd, "End", "envelope", NULL);
 }
@@ -376,7 +377,8 @@ publish(const char *dir, const char *tmp, char *name, size_t namesize, char *new
 			continue;
 		}
 		/* A file system without hard links: rename, having looked first. */
-		if ((errno == EPERM || errno == ENOTSUP || errno == ENOSYS) && access(newpath, F_OK) != 0)
+		if ((errno == EPERM || errno == ENOTSUP || errno == ENOSYS) &&
+		    access(newpath, F_OK) != 0)
 			return rename(tmp, newpath) == 0;
 		return false;
 	}
@@ -386,7 +388,7 @@ publish(const char *dir, const char *tmp, char *name, size_t namesize, char *new
 
 bool
 turf_commit(const char *dir, struct turf_spool *sp, const struct turf_envelope *env, char *id,
-    size_t idsize, char *err, size_t errsize)
+            size_t idsize, char *err, size_t errsize)
 {
 	char name[TURF_ID_MAX + 1], tmp[4096], newpath[4096], newdir[4096];
 	const char *step = "cannot create the copy";
@@ -394,8 +396,9 @@ turf_commit(const char *dir, struct turf_spool *sp, const struct turf_envelope *
 	bool linked = false;
 
 	if (turf_spool_state(sp, &e) != SPOOL_OK) {
-		snprintf(err, errsize, "%s", sp && sp->state == SPOOL_OVER ? "message over turf_max_size"
-									    : strerror(e ? e : EIO));
+		snprintf(err, errsize, "%s",
+		         sp && sp->state == SPOOL_OVER ? "message over turf_max_size"
+		                                       : strerror(e ? e : EIO));
 		return false;
 	}
 	new_name(name, sizeof(name));
@@ -496,9 +499,9 @@ entry_field(struct turf_entry *e, const char *name, const char *value)
 		size_t off, size;
 	} fields[] = {
 #define FLD(n, f) {n, offsetof(struct turf_entry, f), sizeof(((struct turf_entry *)0)->f)}
-		FLD("Time", time), FLD("Rule", rule), FLD("Detail", detail),
-		FLD("Queue-Id", queue_id), FLD("Client", client), FLD("Helo", helo),
-		FLD("Sender", sender),
+	    FLD("Time", time),         FLD("Rule", rule),     FLD("Detail", detail),
+	    FLD("Queue-Id", queue_id), FLD("Client", client), FLD("Helo", helo),
+	    FLD("Sender", sender),
 #undef FLD
 	};
 	size_t i;
@@ -553,8 +556,8 @@ turf_read(const char *dir, const char *id, struct turf_entry *e, char *err, size
 
 	memset(e, 0, sizeof(*e));
 	if (!find_copy(dir, id, e->path, sizeof(e->path), &st)) {
-		snprintf(err, errsize, "%s: %s", turf_id_valid(id) ? "no such copy" : "not a copy name",
-		    id ? id : "");
+		snprintf(err, errsize, "%s: %s",
+		         turf_id_valid(id) ? "no such copy" : "not a copy name", id ? id : "");
 		return false;
 	}
 	str_copy(e->id, sizeof(e->id), id);
@@ -673,7 +676,7 @@ turf_remove(const char *dir, const char *id, char *err, size_t errsize)
 /* Remove the files of DIR/SUB last modified before CUTOFF. */
 static bool
 purge_sub(const char *dir, const char *sub, time_t cutoff, unsigned *removed, char *err,
-    size_t errsize)
+          size_t errsize)
 {
 	char path[4096], file[4096];
 	struct dirent *de;

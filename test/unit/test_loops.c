@@ -69,7 +69,8 @@ test_many_headers(struct services *svc)
 	int i, refused = 0, first = 0;
 
 	for (i = 1; i <= 500; i++) {
-		decide_header(s, i % 2 ? "Received" : "X-Filler", "from somewhere by somewhere else", &v);
+		decide_header(s, i % 2 ? "Received" : "X-Filler",
+		              "from somewhere by somewhere else", &v);
 		if (v.action != ACT_CONTINUE) {
 			refused++;
 			first = first ? first : i;
@@ -78,8 +79,9 @@ test_many_headers(struct services *svc)
 	tap_int(refused, 1, "500 headers, 250 Received: one decision");
 	tap_int(first, 101, "at the 51st Received: (header 101)");
 	decide_eoh(s, &v);
-	tap_ok(v.action == ACT_REJECT && strcmp(v.reply.code, "554") == 0 && strcmp(v.reply.xcode, "5.4.6") == 0,
-	    "answered at eoh: %s %s", v.reply.code, v.reply.xcode);
+	tap_ok(v.action == ACT_REJECT && strcmp(v.reply.code, "554") == 0 &&
+	           strcmp(v.reply.xcode, "5.4.6") == 0,
+	       "answered at eoh: %s %s", v.reply.code, v.reply.xcode);
 	tap_str(v.by, "hops", "decided by hops");
 	session_free(s);
 	snapshot_unref(snap);
@@ -112,10 +114,12 @@ test_huge_header(struct services *svc)
 	memcpy(b, a, n + 1);
 	b[n - 1] = 'b'; /* differs far beyond the bytes the fingerprint reads */
 	tap_int(message(snap, svc, a, "same body\r\n"), ACT_CONTINUE, "a 256 KiB Subject: decided");
-	tap_int(message(snap, svc, b, "same body\r\n"), ACT_DISCARD,
+	tap_int(
+	    message(snap, svc, b, "same body\r\n"), ACT_DISCARD,
 	    "the same first 998 bytes: the same message (a repeat, discarded without turf_dir)");
 	b[10] = 'b';
-	tap_int(message(snap, svc, b, "same body\r\n"), ACT_CONTINUE, "differing early: another message");
+	tap_int(message(snap, svc, b, "same body\r\n"), ACT_CONTINUE,
+	        "differing early: another message");
 	free(a);
 	free(b);
 	snapshot_unref(snap);
@@ -136,7 +140,8 @@ test_body_wanted(struct services *svc)
 	decide_body(s, chunk, sizeof(chunk), &v);
 	tap_ok(decide_body_wanted(s), "700 bytes: still wanted");
 	decide_body(s, chunk, sizeof(chunk), &v);
-	tap_ok(!decide_body_wanted(s), "1400 bytes: fingerprint done, no copy needed: the rest can be skipped");
+	tap_ok(!decide_body_wanted(s),
+	       "1400 bytes: fingerprint done, no copy needed: the rest can be skipped");
 	session_free(s);
 	snapshot_unref(snap);
 
@@ -151,7 +156,8 @@ test_body_wanted(struct services *svc)
 static void
 test_huge_body(struct services *svc)
 {
-	struct snapshot *snap = load("turf_senders = loopy@example.net\nturf_max_size = 1m\n", true);
+	struct snapshot *snap =
+	    load("turf_senders = loopy@example.net\nturf_max_size = 1m\n", true);
 	struct session *s = start(snap, svc, "<loopy@example.net>");
 	static unsigned char chunk[65535];
 	struct verdict v;
@@ -167,7 +173,8 @@ test_huge_body(struct services *svc)
 	tap_ok(!wanted_at_end, "and not beyond: the MTA may skip the rest");
 	decide_eom(s, &v);
 	tap_int(v.action, ACT_QUARANTINE, "over turf_max_size: quarantined, not cut");
-	tap_ok(session_changes(s)->quarantine != NULL, "the quarantine reason is a change for the MTA");
+	tap_ok(session_changes(s)->quarantine != NULL,
+	       "the quarantine reason is a change for the MTA");
 	session_free(s);
 	snapshot_unref(snap);
 
@@ -180,7 +187,8 @@ test_huge_body(struct services *svc)
 	tap_ok(decide_body_wanted(s), "a turf pending: every body byte is wanted");
 	decide_eom(s, &v);
 	tap_int(v.action, ACT_TURF, "6.5 MB turfed");
-	tap_ok(session_turf_id(s) != NULL, "copy written: %s", session_turf_id(s) ? session_turf_id(s) : "");
+	tap_ok(session_turf_id(s) != NULL, "copy written: %s",
+	       session_turf_id(s) ? session_turf_id(s) : "");
 	session_free(s);
 	snapshot_unref(snap);
 }
@@ -189,15 +197,16 @@ test_huge_body(struct services *svc)
 
 static enum store_res
 down_rate(struct store *st, const char *key, unsigned long limit, long window_ms, unsigned cost,
-    long now_ms, bool count, struct store_rate *out)
+          long now_ms, bool count, struct store_rate *out)
 {
-	(void)st, (void)key, (void)limit, (void)window_ms, (void)cost, (void)now_ms, (void)count, (void)out;
+	(void)st, (void)key, (void)limit, (void)window_ms, (void)cost, (void)now_ms, (void)count,
+	    (void)out;
 	return STORE_UNAVAILABLE;
 }
 
 static enum store_res
 down_note(struct store *st, const char *key, const char *value, long ttl_ms, long now_ms, char *out,
-    size_t size)
+          size_t size)
 {
 	(void)st, (void)key, (void)value, (void)ttl_ms, (void)now_ms, (void)out, (void)size;
 	return STORE_UNAVAILABLE;
@@ -216,8 +225,8 @@ test_store_down(void)
 	decide_header(s, "Subject", "x", &v);
 	decide_eoh(s, &v);
 	decide_eom(s, &v);
-	tap_ok(v.action == ACT_TEMPFAIL && v.reply.code[0] == '4', "store down, store_failure = tempfail: %s %s",
-	    v.reply.code, v.reply.xcode);
+	tap_ok(v.action == ACT_TEMPFAIL && v.reply.code[0] == '4',
+	       "store down, store_failure = tempfail: %s %s", v.reply.code, v.reply.xcode);
 	session_free(s);
 	snapshot_unref(snap);
 	snap = load("store_failure = accept\n", false);
@@ -236,7 +245,8 @@ main(void)
 	struct diag d;
 	char cmd[160];
 
-	snprintf(dir, sizeof(dir), "%s/rgloops.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/rgloops.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 99;

@@ -67,8 +67,16 @@ static const bool turfed2[] = {true, false};
 static struct turf_envelope
 envelope(void)
 {
-	struct turf_envelope env = {"loop", "first message Q1", "Q9", "mx.example.net [192.0.2.1]",
-		"mx.example.net", "<>", rcpts2, turfed2, 2, 86400};
+	struct turf_envelope env = {"loop",
+	                            "first message Q1",
+	                            "Q9",
+	                            "mx.example.net [192.0.2.1]",
+	                            "mx.example.net",
+	                            "<>",
+	                            rcpts2,
+	                            turfed2,
+	                            2,
+	                            86400};
 
 	return env;
 }
@@ -103,13 +111,15 @@ test_commit_and_read(void)
 	tap_int(count_files(dir, "cur"), 0, "cur/ made, empty");
 	file = slurp(dir, id, &len);
 	msg = file ? strstr(file, "X-Relayguard-End: envelope\n") : NULL;
-	tap_ok(file != NULL && strncmp(file, "X-Relayguard-Turf: ", 19) == 0, "first line names the copy");
+	tap_ok(file != NULL && strncmp(file, "X-Relayguard-Turf: ", 19) == 0,
+	       "first line names the copy");
 	tap_ok(msg != NULL, "envelope block ends with X-Relayguard-End");
 	if (msg != NULL)
 		tap_str(msg + 27, "Subject: hi\n\nline one\nlone\rcr\nlast\r",
-		    "message kept: CR LF -> LF, also across calls; lone CR kept");
+		        "message kept: CR LF -> LF, also across calls; lone CR kept");
 	tap_ok(file && strstr(file, "X-Relayguard-Time: 1970-01-02T00:00:00Z\n"), "time in UTC");
-	tap_ok(file && strstr(file, "X-Relayguard-Recipient: <b@example.com> passed\n"), "passed recipient");
+	tap_ok(file && strstr(file, "X-Relayguard-Recipient: <b@example.com> passed\n"),
+	       "passed recipient");
 	free(file);
 
 	tap_ok(turf_read(dir, id, &e, err, sizeof(err)), "read back (%s)", err);
@@ -132,11 +142,13 @@ test_envelope_is_ours(void)
 {
 	const char *dir = newdir("t2");
 	struct turf_spool *sp = turf_spool_new(dir, 1 << 20);
-	const char *evil_rcpt[] = {"<a@example.com>\r\nX-Relayguard-Recipient: <evil@example.net> turfed"};
+	const char *evil_rcpt[] = {
+	    "<a@example.com>\r\nX-Relayguard-Recipient: <evil@example.net> turfed"};
 	struct turf_envelope env = envelope();
 	struct turf_entry e;
 	char id[TURF_ID_MAX + 1], err[300];
-	const char *m = "X-Relayguard-Recipient: <evil@example.net> turfed\nX-Relayguard-End: x\n\nbody\n";
+	const char *m =
+	    "X-Relayguard-Recipient: <evil@example.net> turfed\nX-Relayguard-End: x\n\nbody\n";
 
 	env.rcpts = evil_rcpt;
 	env.turfed = NULL;
@@ -145,9 +157,10 @@ test_envelope_is_ours(void)
 	turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err));
 	tap_ok(turf_read(dir, id, &e, err, sizeof(err)), "read back (%s)", err);
 	tap_int((long)e.nrcpts, 1, "one recipient: neither the value nor the message adds one");
-	tap_ok(e.nrcpts == 1 && strstr(e.rcpts[0], "\\x0d\\x0a") != NULL, "CR LF in a value made printable: %s",
-	    e.nrcpts ? e.rcpts[0] : "");
-	tap_int((long)e.msg_size, (long)strlen(m), "the message's own X-Relayguard lines are message");
+	tap_ok(e.nrcpts == 1 && strstr(e.rcpts[0], "\\x0d\\x0a") != NULL,
+	       "CR LF in a value made printable: %s", e.nrcpts ? e.rcpts[0] : "");
+	tap_int((long)e.msg_size, (long)strlen(m),
+	        "the message's own X-Relayguard lines are message");
 	turf_entry_free(&e);
 	turf_spool_free(sp);
 }
@@ -167,16 +180,18 @@ test_spill_and_cap(void)
 		turf_spool_add(sp, chunk, sizeof(chunk));
 	tap_int(turf_spool_state(sp, &e), SPOOL_OK, "200 kB spooled (spilled past 64 KiB)");
 	tap_int(count_files(dir, "tmp"), 0, "the spill file is not visible in tmp/");
-	tap_ok(turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)), "commit from the spill file");
+	tap_ok(turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)),
+	       "commit from the spill file");
 	file = slurp(dir, id, &len);
 	tap_ok(file && strstr(file, "X-Relayguard-End: envelope\n") &&
-		   strlen(strstr(file, "X-Relayguard-End: envelope\n") + 27) == 200000,
-	    "all 200000 bytes in the copy");
+	           strlen(strstr(file, "X-Relayguard-End: envelope\n") + 27) == 200000,
+	       "all 200000 bytes in the copy");
 	free(file);
 	for (i = 0; i < 11; i++)
 		turf_spool_add(sp, chunk, sizeof(chunk));
 	tap_int(turf_spool_state(sp, &e), SPOOL_OVER, "past the maximum: over");
-	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)), "an over spool is not committed");
+	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)),
+	       "an over spool is not committed");
 	tap_str(err, "message over turf_max_size", "and says why");
 	turf_spool_free(sp);
 }
@@ -193,7 +208,8 @@ test_missing_dir(void)
 	snprintf(dir, sizeof(dir), "%s/no-such-dir", base);
 	sp = turf_spool_new(dir, 1 << 20);
 	turf_spool_add(sp, "small", 5);
-	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)), "no commit into a missing directory");
+	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)),
+	       "no commit into a missing directory");
 	tap_ok(strstr(err, "No such file or directory") != NULL, "error says so: %s", err);
 	tap_ok(access(dir, F_OK) != 0, "turf_dir is not created by us");
 	memset(chunk, 'y', sizeof(chunk));
@@ -205,8 +221,9 @@ test_missing_dir(void)
 	snprintf(dir, sizeof(dir), "%s/a-file", base);
 	fclose(fopen(dir, "w"));
 	sp = turf_spool_new(dir, 1 << 20);
-	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)) && strstr(err, "Not a directory"),
-	    "a file is no turf_dir: %s", err);
+	tap_ok(!turf_commit(dir, sp, &env, id, sizeof(id), err, sizeof(err)) &&
+	           strstr(err, "Not a directory"),
+	       "a file is no turf_dir: %s", err);
 	turf_spool_free(sp);
 }
 
@@ -225,9 +242,9 @@ readonly_child(const char *dir)
 	fflush(stdout);
 	turf_spool_free(sp);
 	return ok && strstr(err, "Permission denied") != NULL && count_files(dir, "new") <= 0 &&
-		       count_files(dir, "tmp") <= 0
-		   ? 0
-		   : 2;
+	               count_files(dir, "tmp") <= 0
+	           ? 0
+	           : 2;
 }
 
 /* Run readonly_child(DIR) as nobody when we are root (root ignores permissions). */
@@ -240,7 +257,8 @@ as_nobody(const char *dir)
 
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
-		if (geteuid() == 0 && (pw == NULL || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
+		if (geteuid() == 0 &&
+		    (pw == NULL || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
 			_exit(3);
 		_exit(readonly_child(dir));
 	}
@@ -256,7 +274,7 @@ give_away(const char *dir)
 	char cmd[300];
 
 	snprintf(cmd, sizeof(cmd), "chown -R %u:%u '%s'", pw ? (unsigned)pw->pw_uid : 0,
-	    pw ? (unsigned)pw->pw_gid : 0, dir);
+	         pw ? (unsigned)pw->pw_gid : 0, dir);
 	if (geteuid() == 0 && system(cmd) != 0)
 		fprintf(stderr, "%s failed\n", cmd);
 }
@@ -307,17 +325,20 @@ test_names_list_purge(void)
 		turf_commit(dir, sp, &env, id[i], sizeof(id[i]), err, sizeof(err));
 		turf_spool_free(sp);
 	}
-	tap_ok(strcmp(id[0], id[1]) != 0 && strcmp(id[1], id[2]) != 0, "names are unique: %s", id[0]);
+	tap_ok(strcmp(id[0], id[1]) != 0 && strcmp(id[1], id[2]) != 0, "names are unique: %s",
+	       id[0]);
 	tap_ok(turf_id_valid(id[0]) && strchr(id[0], ':') == NULL, "a name is a plain file name");
 	tap_ok(!turf_id_valid("../x") && !turf_id_valid(".hidden") && !turf_id_valid("a b") &&
-		   !turf_id_valid(""),
-	    "path-like and odd names are refused");
+	           !turf_id_valid(""),
+	       "path-like and odd names are refused");
 	ids = turf_ids(dir, err, sizeof(err));
-	tap_ok(ids && ids[0] && ids[1] && ids[2] && !ids[3] && strcmp(ids[0], ids[1]) < 0, "three listed, sorted");
+	tap_ok(ids && ids[0] && ids[1] && ids[2] && !ids[3] && strcmp(ids[0], ids[1]) < 0,
+	       "three listed, sorted");
 	turf_ids_free(ids);
 	snprintf(path, sizeof(path), "%s/new/%s", dir, id[0]);
 	utimes(path, old);
-	tap_ok(turf_purge(dir, 2000, &removed, err, sizeof(err)) && removed == 1, "purge removes the old one");
+	tap_ok(turf_purge(dir, 2000, &removed, err, sizeof(err)) && removed == 1,
+	       "purge removes the old one");
 	tap_ok(turf_remove(dir, id[1], err, sizeof(err)), "remove one");
 	tap_ok(!turf_remove(dir, id[1], err, sizeof(err)), "not twice");
 	tap_int(count_files(dir, "new"), 1, "one left");
@@ -328,11 +349,12 @@ test_names_list_purge(void)
 
 		turf_commit(dir, sp, &env, id[0], sizeof(id[0]), err, sizeof(err));
 		tap_ok(strncmp(id[0], "whatif.", 7) == 0, "stable names: %s", id[0]);
-		snprintf(path, sizeof(path), "%s/new/whatif.%lu", dir, strtoul(id[0] + 7, NULL, 10) + 1);
+		snprintf(path, sizeof(path), "%s/new/whatif.%lu", dir,
+		         strtoul(id[0] + 7, NULL, 10) + 1);
 		fclose(fopen(path, "w"));
 		turf_commit(dir, sp, &env, id[1], sizeof(id[1]), err, sizeof(err));
 		tap_ok(strtoul(id[1] + 7, NULL, 10) == strtoul(id[0] + 7, NULL, 10) + 2,
-		    "a taken name is skipped, never replaced: %s", id[1]);
+		       "a taken name is skipped, never replaced: %s", id[1]);
 		turf_spool_free(sp);
 	}
 	turf_stable_names(false);
@@ -343,7 +365,8 @@ main(void)
 {
 	char cmd[256];
 
-	snprintf(base, sizeof(base), "%s/rgturf.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(base, sizeof(base), "%s/rgturf.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(base) == NULL) {
 		perror("mkdtemp");
 		return 99;
