@@ -67,7 +67,6 @@ session_reset_message(struct session *s)
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
 	turf_spool_free(s->mg.spool);
 	memset(&s->mg, 0, sizeof(s->mg));
-	session_set_macro(s, "i", NULL);
 }
 
 void
