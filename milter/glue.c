@@ -196,6 +196,8 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	size_t i;
 
 	snapshot_unref(snap);
+	if (needs & NEED_TURF_COPY)
+		needs |= NEED_HEADERS | NEED_BODY; /* the whole message is kept */
 	/* Skip what the policy does not look at: every stage costs the MTA a round trip. */
 	if (!(needs & NEED_HEADERS))
 		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;

@@ -332,7 +332,7 @@ copy_possible(const struct session *s)
 
 	if (s->cfg->turf_dir == NULL)
 		return false; /* turf is then a plain discard */
-	if (s->mg.turf_all == ACT_TURF)
+	if (s->mg.turf_all == ACT_TURF || (s->snap->needs & NEED_TURF_COPY))
 		return true;
 	for (i = 0; i < s->nrcpts; i++)
 		if (s->rcpts[i].flags & RCPT_TURF)

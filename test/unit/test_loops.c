@@ -145,6 +145,17 @@ test_body_wanted(struct services *svc)
 	session_free(s);
 	snapshot_unref(snap);
 
+	snap = load("", true);
+	snap->needs |= NEED_TURF_COPY; /* as a rule that may turf late would ask */
+	s = start(snap, svc, "<a@example.net>");
+	decide_header(s, "Subject", "x", &v);
+	decide_eoh(s, &v);
+	decide_body(s, chunk, sizeof(chunk), &v);
+	decide_body(s, chunk, sizeof(chunk), &v);
+	tap_ok(decide_body_wanted(s), "NEED_TURF_COPY with turf_dir: the whole body is kept");
+	session_free(s);
+	snapshot_unref(snap);
+
 	snap = load("loop_max = 0\nmax_hops = 0\n", false);
 	tap_int(snap->needs, 0, "no hops, no loops, no turf: neither headers nor body asked for");
 	snapshot_unref(snap);
