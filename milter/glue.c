@@ -27,6 +27,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "caps.h"
 #include "decide.h"
 #include "diag.h"
 #include "log.h"
@@ -69,8 +70,6 @@ static struct services services;	/* shared back ends, created once in glue_run *
  */
 static atomic_uint last_glue_flags;
 
-/* The largest milter packet we read: Postfix passes headers of up to 100 KiB (header_size_limit). */
-#define MAX_PACKET 262144
 
 /* ---- helpers ---- */
 
@@ -687,7 +686,7 @@ glue_run(const struct options *o, int ready_fd)
 	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)
 		worker_fail("cannot register the filter with libmilter", EXIT_OSERR);
 	/* A header over libmilter's 64 KiB default would end the session (LIBRARIES 1.10). */
-	(void)smfi_setmaxdatasize(MAX_PACKET); /* returns the old limit */
+	(void)smfi_setmaxdatasize(CAP_MILTER_PACKET); /* returns the old limit */
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
 		    EXIT_OSERR);

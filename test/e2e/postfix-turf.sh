@@ -11,7 +11,8 @@
 # goes through); an NDR ping-pong (the same bounce again and again) turfed
 # after loop_max, the first message named; an auto-reply from inside
 # turfed for an outside recipient and delivered to a local one; a bounce
-# copied to the postmaster; "relayguard turf release" putting a copy back
+# copied to the postmaster; a 90 KiB header and 500 headers passing through;
+# "relayguard turf release" putting a copy back
 # through Postfix's sendmail to the sink.  relayguard runs as nobody, which
 # owns the turf directory.
 . "${top_srcdir:-.}/test/lib/mta.sh"
@@ -134,6 +135,27 @@ for n in 49 50 51 200; do
 		tap_is "$(mta_log_count "$RG_LOG" "$mark" 'by=hops')" 1 "$n Received: headers: one log line by=hops"
 	fi
 done
+
+# ---- hostile sizes: a 90 KiB header and 500 more; delivered, no milter
+# ---- error (this Postfix passes the milter at most about 60 KiB of it)
+message "$RG_TMP/big"
+{
+	printf 'X-Big: start\n'
+	i=0
+	while [ "$i" -lt 100 ]; do
+		printf '\t%0900d\n' "$i"
+		i=$((i + 1))
+	done
+	i=0
+	while [ "$i" -lt 500 ]; do
+		printf 'X-Filler-%d: %d\n' "$i" "$i"
+		i=$((i + 1))
+	done
+	cat "$RG_TMP/big"
+} >"$RG_TMP/big.msg"
+mta_smtp 127.0.0.5 --to bob@example.com --data "$RG_TMP/big.msg"
+tap_like "$(smtp_reply DOT)" '^250 ' "a 90 KiB header and 500 more: accepted"
+delivered_to bob@example.com "a 90 KiB header and 500 more: delivered"
 
 # ---- a turfed sender --------------------------------------------------------------
 
