@@ -64,6 +64,7 @@ enum raction {
 	RA_DUNNO,	/* stop this stage's rules, decide nothing */
 	RA_REFUSE,	/* REJECT, DEFER/TEMPFAIL, bare 4NN/5NN: the reply's class says which */
 	RA_DISCARD,	/* accept and drop (the recipient at RCPT, else the message) */
+	RA_TURF,	/* the same, with a copy kept in turf_dir (turf.h) */
 	RA_QUARANTINE,	/* accept into the MTA's hold queue */
 	RA_PREPEND,	/* add a header */
 	RA_WARN,	/* log only */

@@ -19,8 +19,9 @@
  *                   every refusal is logged with its recipient
  *   header, body    each header, each body line (the first rules_body_limit
  *                   bytes, long lines in pieces of CAP_RULE_BODY_LINE)
- *   eom             the last body line, the eom rules, then what DISCARD
- *                   decided earlier
+ *   eom             the last body line, the eom rules, then a DISCARD or
+ *                   TURF decided earlier for the message is handed to the
+ *                   turf of decide.c (carried out there, with its copy)
  *
  * Scopes: what an action at one stage affects afterwards.  connect and
  * helo: the connection (helo: until the next HELO); mail, header, body,
@@ -43,6 +44,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <stdbool.h>
+
 #include "check.h"
 
 struct session;
@@ -57,6 +60,9 @@ enum check_res ruleeval_rcpt(struct session *s, struct verdict *v);
 enum check_res ruleeval_header(struct session *s, struct verdict *v);	/* s->cur_hdr_name, cur_hdr_value */
 enum check_res ruleeval_body(struct session *s, struct verdict *v);	/* s->cur_body, cur_body_len */
 enum check_res ruleeval_eom(struct session *s, struct verdict *v);
+
+/* Do body rules still want to see this message's body (or may the MTA skip the rest)? */
+bool ruleeval_body_wanted(const struct session *s);
 
 /* The message ended or was aborted: forget what rules decided for it (session_reset_message). */
 void ruleeval_message_reset(struct session *s);

@@ -45,7 +45,10 @@ void ruleset_free(struct ruleset *rs);
 /* Number of rules (0 for NULL). */
 size_t ruleset_count(const struct ruleset *rs);
 
-/* NEED_HEADERS / NEED_BODY (snapshot.h) when some rule looks at headers / the body. */
+/*
+ * NEED_HEADERS / NEED_BODY (snapshot.h) when some rule looks at headers /
+ * the body; NEED_TURF_COPY when a rule may TURF a message at its end.
+ */
 unsigned ruleset_needs(const struct ruleset *rs);
 
 /* Is ID the id of a rule (its name, or "file:line"; any case)?  For monitor_checks. */

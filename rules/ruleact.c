@@ -218,37 +218,36 @@ act_refuse(struct event *ev, struct verdict *v)
 	return CHECK_DONE;
 }
 
+/*
+ * DISCARD and TURF.  At RCPT: this recipient only, as a verdict decide.c
+ * keeps for eom (accepted now, removed then, with a copy for TURF).  At
+ * connect and helo: every message of the connection; elsewhere: the
+ * message.  Both are carried out at eom (ruleact_finish_message), where
+ * the exempt recipients can be kept.
+ */
 static enum check_res
-act_discard(struct event *ev, struct verdict *v)
+act_drop(struct event *ev, struct verdict *v)
 {
 	const struct rule *r = ev->rule;
-	struct session *s = ev->s;
-	struct rulestate *st = s->rules;
-	enum scope sc = ruleact_scope(r->stage);
+	struct scope_state *ss = &ev->s->rules->sc[ruleact_scope(r->stage)];
+	enum action a = r->action == RA_TURF ? ACT_TURF : ACT_DISCARD;
+	const char *kw = ruleparse_action_name(r->action);
 	char text[CAP_DETAIL];
 
 	text[0] = '\0';
 	if (r->text != NULL)
 		rule_text(ev, r->text, text, sizeof(text));
-	if (sc == SC_RCPT) {
-		/* This recipient only: accepted now, deleted at eom (the glue never discards at RCPT). */
-		v->action = ACT_DISCARD;
-		if (decide_monitored(s, r->id)) {
-			session_note(v, r->id, "%s", text);
-		} else {
-			session_note(v, r->id, "%s%sthe recipient is deleted at end of message", text,
-			    text[0] ? "; " : "");
-			s->cur_rcpt_flags |= RCPT_DROP;
-			if (st->drop_by[0] == '\0')
-				str_copy(st->drop_by, sizeof(st->drop_by), r->id);
-		}
+	if (r->stage == STAGE_RCPT) {
+		v->action = a;
+		session_note(v, r->id, "%s%s%s", kw, text[0] ? ": " : "", text);
 		return CHECK_DONE;
 	}
-	if (!st->sc[sc].discard) {
-		st->sc[sc].discard = true;
-		str_copy(st->sc[sc].discard_by, sizeof(st->sc[sc].discard_by), r->id);
+	if (ss->drop == ACT_CONTINUE) {
+		ss->drop = a;
+		snprintf(ss->drop_why, sizeof(ss->drop_why), "%s%s%s", r->id, text[0] ? ": " : "", text);
 	}
-	note(v, r, "DISCARD %s%s%s", sc == SC_MSG ? "at end of message" : "every message of the connection",
+	note(v, r, "%s %s%s%s", kw,
+	    r->stage <= STAGE_HELO ? "every message of the connection" : "at end of message",
 	    text[0] ? ": " : "", text);
 	return CHECK_NEXT;
 }
@@ -265,7 +264,7 @@ act_quarantine(struct event *ev, struct verdict *v)
 	v->action = ACT_QUARANTINE;
 	str_copy(v->reason, sizeof(v->reason), reason);
 	session_note(v, r->id, NULL);
-	if (decide_monitored(s, r->id))
+	if (session_monitored(s, r->id))
 		return CHECK_NEXT;
 	if (sc == SC_CONN || sc == SC_HELO) {
 		struct scope_state *ss = &s->rules->sc[sc];
@@ -273,7 +272,7 @@ act_quarantine(struct event *ev, struct verdict *v)
 		free(ss->quarantine);
 		if ((ss->quarantine = strdup(reason)) == NULL)
 			return out_of_memory(s, v);
-	} else if (s->changes.quarantine == NULL && (s->changes.quarantine = strdup(reason)) == NULL) {
+	} else if (session_changes(s)->quarantine == NULL && !session_set_quarantine(s, reason)) {
 		return out_of_memory(s, v);
 	}
 	return CHECK_NEXT;
@@ -383,7 +382,8 @@ ruleact_apply(struct event *ev, struct verdict *v)
 	case RA_REFUSE:
 		return act_refuse(ev, v);
 	case RA_DISCARD:
-		return act_discard(ev, v);
+	case RA_TURF:
+		return act_drop(ev, v);
 	case RA_QUARANTINE:
 		return act_quarantine(ev, v);
 	case RA_PREPEND:
@@ -432,13 +432,13 @@ ruleact_message_start(struct session *s)
 		struct scope_state *ss = &st->sc[sc];
 		size_t i;
 
-		if (ss->discard && !st->sc[SC_MSG].discard) {
+		if (ss->drop != ACT_CONTINUE && st->sc[SC_MSG].drop == ACT_CONTINUE) {
 			st->sc[SC_MSG].used = true;
-			st->sc[SC_MSG].discard = true;
-			memcpy(st->sc[SC_MSG].discard_by, ss->discard_by, sizeof(ss->discard_by));
+			st->sc[SC_MSG].drop = ss->drop;
+			memcpy(st->sc[SC_MSG].drop_why, ss->drop_why, sizeof(ss->drop_why));
 		}
-		if (ss->quarantine != NULL && s->changes.quarantine == NULL &&
-		    (s->changes.quarantine = strdup(ss->quarantine)) == NULL)
+		if (ss->quarantine != NULL && session_changes(s)->quarantine == NULL &&
+		    !session_set_quarantine(s, ss->quarantine))
 			return false;
 		for (i = 0; i < ss->nhdrs; i++)
 			if (!add_header_once(s, ss->hdrs[i].name, ss->hdrs[i].value))
@@ -461,7 +461,7 @@ ruleact_pending(struct session *s, struct verdict *v)
 		verdict_clear(&pv);
 		session_refuse(s, &pv, &ss->tmpl, ss->refusal_by, "%s", ss->refusal_detail);
 		/* A rule on trial (monitor_checks) only logs: the rcpt rules still run. */
-		if (s->cfg->mode != MODE_MONITOR && decide_monitored(s, pv.by)) {
+		if (s->cfg->mode != MODE_MONITOR && session_monitored(s, pv.by)) {
 			decide_also(s, &pv);
 			continue;
 		}
@@ -471,54 +471,54 @@ ruleact_pending(struct session *s, struct verdict *v)
 	return CHECK_NEXT;
 }
 
-/* Delete recipient I at eom and remember that it is gone. */
-static bool
-drop_rcpt(struct session *s, size_t i)
+/* The "by" of WHY ("rule" of "rule: text"). */
+static void
+why_by(const char *why, char *by, size_t size)
 {
-	s->rcpts[i].flags |= RCPT_DROP;
-	return session_add_rcpt_change(s, RCPT_DEL, s->rcpts[i].raw);
+	const char *sep = strstr(why, ": ");
+	size_t n = sep ? (size_t)(sep - why) : strlen(why);
+
+	snprintf(by, size, "%.*s", (int)n, why);
 }
 
 enum check_res
-ruleact_finish_message(struct session *s, struct verdict *v, struct verdict *final)
+ruleact_finish_message(struct session *s, struct verdict *v)
 {
-	struct rulestate *st = s->rules;
-	const struct scope_state *m = &st->sc[SC_MSG];
-	size_t i, exempt = 0, dropped = 0;
+	const struct scope_state *m = &s->rules->sc[SC_MSG];
+	const char *kw = m->drop == ACT_TURF ? "TURF" : "DISCARD";
+	char by[CAP_DECIDER];
+	size_t i, exempt = 0;
 
-	for (i = 0; i < s->nrcpts; i++) {
-		exempt += (s->rcpts[i].flags & RCPT_EXEMPT) != 0;
-		dropped += (s->rcpts[i].flags & RCPT_DROP) != 0;
-	}
-	if (m->discard && (exempt == 0 || decide_monitored(s, m->discard_by))) {
-		final->action = ACT_DISCARD;
-		session_note(final, m->discard_by, NULL);
-		return CHECK_DONE;
-	}
-	if (m->discard && exempt == s->nrcpts) {
-		session_note(v, m->discard_by, "DISCARD not applied: every recipient is exempt (postmaster)");
-		v->note = true;
+	if (m->drop == ACT_CONTINUE)
 		return CHECK_NEXT;
-	}
-	if (m->discard) {
-		for (i = 0; i < s->nrcpts; i++)
-			if (!(s->rcpts[i].flags & RCPT_EXEMPT) && !drop_rcpt(s, i))
-				return out_of_memory(s, final);
-		session_note(v, m->discard_by, "DISCARD: delivered to the exempt recipients only");
-		v->note = true;
-		return CHECK_NEXT;
-	}
-	if (dropped == 0)
-		return CHECK_NEXT;
-	if (dropped == s->nrcpts) {
-		final->action = ACT_DISCARD;
-		session_note(final, st->drop_by, "every recipient was discarded");
+	why_by(m->drop_why, by, sizeof(by));
+	if (session_monitored(s, by)) {
+		v->action = m->drop; /* logged as "would", carried out by nobody */
+		session_note(v, by, "%s", m->drop_why + strlen(by) + (m->drop_why[strlen(by)] ? 2 : 0));
 		return CHECK_DONE;
 	}
 	for (i = 0; i < s->nrcpts; i++)
-		if ((s->rcpts[i].flags & RCPT_DROP) && !session_add_rcpt_change(s, RCPT_DEL, s->rcpts[i].raw))
-			return out_of_memory(s, final);
-	session_note(v, st->drop_by, "DISCARD: %zu of %zu recipients dropped", dropped, s->nrcpts);
+		exempt += (s->rcpts[i].flags & RCPT_EXEMPT) != 0;
+	if (exempt == 0) {
+		if (s->mg.turf_all == ACT_CONTINUE) {
+			s->mg.turf_all = m->drop;
+			str_copy(s->mg.turf_why, sizeof(s->mg.turf_why), m->drop_why);
+		}
+		return CHECK_NEXT; /* decide.c carries it out and logs it */
+	}
+	session_note(v, by, "%s %s", kw,
+	    exempt == s->nrcpts ? "not applied: every recipient is exempt (postmaster)"
+				: "of every recipient but the exempt ones (postmaster)");
 	v->note = true;
+	for (i = 0; i < s->nrcpts; i++) {
+		struct rcpt_entry *r = &s->rcpts[i];
+
+		if ((r->flags & (RCPT_EXEMPT | RCPT_TURF | RCPT_DROP)) != 0)
+			continue;
+		r->flags |= m->drop == ACT_TURF ? RCPT_TURF : RCPT_DROP;
+		free(r->why);
+		if ((r->why = strdup(m->drop_why)) == NULL)
+			return out_of_memory(s, v);
+	}
 	return CHECK_NEXT;
 }

@@ -618,7 +618,7 @@ ruleeval_eom(struct session *s, struct verdict *v)
 {
 	const struct ruleset *rs = s->snap->rules;
 	struct collect c = {.have = false};
-	struct verdict tv, final;
+	struct verdict tv;
 	struct event ev;
 	enum check_res res;
 
@@ -634,11 +634,22 @@ ruleeval_eom(struct session *s, struct verdict *v)
 		return collect_final(s, &c, v, &tv);
 	collect(s, &c, &tv);
 	verdict_clear(&tv);
-	verdict_clear(&final);
-	if (s->rules != NULL && ruleact_finish_message(s, &tv, &final) == CHECK_DONE)
-		return collect_final(s, &c, v, &final);
+	if (s->rules != NULL && ruleact_finish_message(s, &tv) == CHECK_DONE)
+		return collect_final(s, &c, v, &tv);
 	collect(s, &c, &tv);
 	return collect_end(&c, v);
+}
+
+bool
+ruleeval_body_wanted(const struct session *s)
+{
+	const struct ruleset *rs = s->snap->rules;
+
+	if (rs == NULL || rs->count[STAGE_BODY] == 0)
+		return false;
+	if (s->rules == NULL)
+		return true;
+	return !ruleact_rules_off(s->rules) && s->rules->body_seen < s->cfg->rules_body_limit;
 }
 
 void
@@ -650,7 +661,6 @@ ruleeval_message_reset(struct session *s)
 		return;
 	ruleact_clear(&st->sc[SC_MSG]);
 	ruleact_clear(&st->sc[SC_RCPT]);
-	st->drop_by[0] = '\0';
 	st->linelen = 0;
 	st->body_seen = 0;
 	ruleact_recompute(s);

@@ -35,9 +35,9 @@ struct scope_state {
 	struct reply_tmpl tmpl;
 	char refusal_by[CAP_DECIDER];
 	char refusal_detail[64];
-	/* DISCARD: connect, helo (every message), message (at eom) */
-	bool discard;
-	char discard_by[CAP_DECIDER];
+	/* DISCARD or TURF: connect, helo (every message), message (at eom); the first stands */
+	enum action drop;	/* ACT_CONTINUE (none), ACT_DISCARD or ACT_TURF */
+	char drop_why[WHY_MAX];	/* "by: detail", as decide.c's turf records it */
 	/* connect, helo: applied to every message of the connection */
 	char *quarantine;
 	struct hdr *hdrs;
@@ -46,7 +46,6 @@ struct scope_state {
 
 struct rulestate {
 	struct scope_state sc[SC_COUNT];
-	char drop_by[CAP_DECIDER];	/* the first DISCARD of a recipient in this message */
 	unsigned char *line;		/* body line being assembled (CAP_RULE_BODY_LINE) */
 	size_t linelen;
 	long body_seen;			/* body bytes looked at, up to rules_body_limit */
@@ -90,8 +89,13 @@ bool ruleact_message_start(struct session *s);
 /* At RCPT: a refusal decided at connect, helo or mail.  CHECK_DONE with V filled if any. */
 enum check_res ruleact_pending(struct session *s, struct verdict *v);
 
-/* At eom: DISCARD of the message or of recipients. */
-enum check_res ruleact_finish_message(struct session *s, struct verdict *v, struct verdict *final);
+/*
+ * At eom: a DISCARD or TURF decided for the message is handed to
+ * decide.c's turf (the whole message, or every recipient but the exempt
+ * ones).  CHECK_DONE with V filled when monitor mode only logs it; V may
+ * hold a note otherwise.
+ */
+enum check_res ruleact_finish_message(struct session *s, struct verdict *v);
 
 /* Recompute s->skip and s->rule_relay from the scopes. */
 void ruleact_recompute(struct session *s);

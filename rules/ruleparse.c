@@ -42,7 +42,7 @@ static const char *const fact_names[RFACT_COUNT] = {
 };
 
 static const char *const action_names[RA_COUNT] = {
-	"OK", "DUNNO", "REJECT", "DISCARD", "QUARANTINE", "PREPEND", "WARN", "RELAY", "SKIP",
+	"OK", "DUNNO", "REJECT", "DISCARD", "TURF", "QUARANTINE", "PREPEND", "WARN", "RELAY", "SKIP",
 };
 
 /* Macros that carry the sender: a RELAY rule may not look at them (RFC 2505 2.1). */
@@ -142,7 +142,7 @@ all_digits(const char *w)
 	return true;
 }
 
-/* Action keyword of W (any case); -1 if none, -2 for TURF. */
+/* Action keyword of W (any case); -1 if none. */
 static int
 action_word(const char *w)
 {
@@ -151,7 +151,7 @@ action_word(const char *w)
 		int action;
 	} words[] = {
 		{"OK", RA_OK}, {"DUNNO", RA_DUNNO}, {"REJECT", RA_REFUSE}, {"DEFER", RA_REFUSE},
-		{"TEMPFAIL", RA_REFUSE}, {"DISCARD", RA_DISCARD}, {"TURF", -2},
+		{"TEMPFAIL", RA_REFUSE}, {"DISCARD", RA_DISCARD}, {"TURF", RA_TURF},
 		{"QUARANTINE", RA_QUARANTINE}, {"PREPEND", RA_PREPEND}, {"WARN", RA_WARN},
 		{"RELAY", RA_RELAY}, {"SKIP", RA_SKIP},
 	};
@@ -652,9 +652,6 @@ parse_action(struct parse *ps)
 		return fail(ps, "unknown action \"%s\" (actions: OK, DUNNO, REJECT, DEFER, TEMPFAIL, 4NN, 5NN, "
 				"DISCARD, TURF, QUARANTINE, PREPEND, WARN, RELAY, SKIP)",
 		    shown(w, buf, sizeof(buf)));
-	if (a == -2)
-		return fail(ps, "TURF needs the turf directory, which this version of relayguard does not have "
-				"yet; use DISCARD or QUARANTINE");
 	advance(ps, n);
 	switch (a) {
 	case RA_REFUSE:
@@ -668,10 +665,11 @@ parse_action(struct parse *ps)
 		ps->r->action = (enum raction)a;
 		return check_text(ps, action_names[a], ps->p) && (ps->r->text = strdup(ps->p)) != NULL;
 	case RA_DISCARD:
-		ps->r->action = RA_DISCARD;
+	case RA_TURF:
+		ps->r->action = (enum raction)a;
 		if (*ps->p == '\0')
 			return true;
-		return check_text(ps, "DISCARD", ps->p) && (ps->r->text = strdup(ps->p)) != NULL;
+		return check_text(ps, action_names[a], ps->p) && (ps->r->text = strdup(ps->p)) != NULL;
 	default:
 		ps->r->action = (enum raction)a;
 		if (*ps->p != '\0')

@@ -363,6 +363,9 @@ build(struct ruleset *rs, long match_limit)
 				rs->needs |= NEED_HEADERS;
 			if (st == STAGE_BODY)
 				rs->needs |= NEED_BODY;
+			/* Carried out at eom: the copy must be kept from the first header. */
+			if (rs->rules[i].action == RA_TURF && st != STAGE_RCPT)
+				rs->needs |= NEED_TURF_COPY;
 		}
 		rs->count[st] = rs->nslots - rs->first[st];
 	}
@@ -429,11 +432,27 @@ loader_init(struct loader *ld, struct config *cfg, const char *where, struct dia
 	return true;
 }
 
+/* TURF without turf_dir keeps no copy: say so once, as for turf_senders. */
+static void
+warn_turf(const struct ruleset *rs, const struct config *cfg, struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; rs != NULL && cfg->turf_dir == NULL && i < rs->nrules; i++) {
+		if (rs->rules[i].action == RA_TURF) {
+			diag_warn(d, rs->rules[i].file, rs->rules[i].line,
+			    "TURF without turf_dir is a plain discard: no copy is kept");
+			return;
+		}
+	}
+}
+
 struct ruleset *
 ruleset_load(struct config *cfg, struct diag *d)
 {
 	struct loader ld;
 	unsigned before = d->errors;
+	struct ruleset *rs;
 	char *copy, *p, *item;
 
 	if (!loader_init(&ld, cfg, cfg->path, d))
@@ -444,7 +463,9 @@ ruleset_load(struct config *cfg, struct diag *d)
 				load_item(&ld, item);
 		free(copy);
 	}
-	return finish(&ld, before, cfg->rules_match_limit);
+	rs = finish(&ld, before, cfg->rules_match_limit);
+	warn_turf(rs, cfg, d);
+	return rs;
 }
 
 struct ruleset *

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "loops.h"
 #include "ruleset.h"
 #include "snapshot.h"
 
@@ -66,8 +67,11 @@ snapshot_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	snap->cfg = cfg;
+	snap->needs = loops_needs(cfg);
 	snap->rules = rules;
 	snap->needs |= ruleset_needs(rules);
+	if (cfg->turf_dir == NULL)
+		snap->needs &= ~NEED_TURF_COPY; /* no copy is kept anyway */
 	atomic_init(&snap->refs, 1);
 	return snap;
 }

@@ -69,8 +69,9 @@ test_errors(void)
 		{"rcpt /x/ WARN", "/etc/t.rules:7: WARN needs a text"},
 		{"rcpt /x/ QUARANTINE", "/etc/t.rules:7: QUARANTINE needs a text"},
 		/* more */
-		{"rcpt /x/ TURF", "/etc/t.rules:7: TURF needs the turf directory, which this version of relayguard does not "
-				  "have yet; use DISCARD or QUARANTINE"},
+		{"rcpt /x/ TURF", ""},
+		{"header Subject /loop/ TURF mail loop: %{sender}", ""},
+		{"rcpt /x/ TURF 100% sure", "/etc/t.rules:7: TURF: lone % in reply text (write %% for a percent sign)"},
 		{"rcpt /x/ SKIP rdsn", "/etc/t.rules:7: SKIP: no check named \"rdsn\""},
 		{"rcpt /x/ SKIP syntax", "/etc/t.rules:7: SKIP: syntax cannot be skipped"},
 		{"rcpt /x/ SKIP relay", "/etc/t.rules:7: SKIP: relay cannot be skipped; RELAY grants relaying, by client or "

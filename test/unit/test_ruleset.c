@@ -73,7 +73,7 @@ test_order_and_ids(void)
 	    "a glob of two files loads; ids relative to the configuration's directory");
 	tap_int((long)ruleset_count(snap->rules), 3, "three rules");
 	tap_ok(ruleset_has_id(snap->rules, "named-one"), "a named rule's id is its name");
-	tap_ok(snap->needs == NEED_HEADERS, "a header rule needs headers, no body rule: no body");
+	tap_ok(ruleset_needs(snap->rules) == NEED_HEADERS, "a header rule needs headers, no body rule: no body");
 	tap_ok(snap->cfg->nwatched == 4, "config, directory and both rule files are watched (%zu)",
 	    snap->cfg->nwatched);
 	{
@@ -148,6 +148,12 @@ test_from_text(void)
 	diag_init(&d);
 	rs = ruleset_from_text("body /x/ WARN x\nheader /y/ OK\n", "mem", 1000, &d);
 	tap_ok(rs != NULL && ruleset_needs(rs) == (NEED_HEADERS | NEED_BODY), "body and header rules need both");
+	ruleset_free(rs);
+	rs = ruleset_from_text("rcpt /x/ TURF\n", "mem", 1000, &d);
+	tap_ok(rs != NULL && ruleset_needs(rs) == 0, "a TURF at RCPT needs no copy of every message");
+	ruleset_free(rs);
+	rs = ruleset_from_text("mail /x/ TURF\n", "mem", 1000, &d);
+	tap_ok(rs != NULL && ruleset_needs(rs) == NEED_TURF_COPY, "a TURF carried out at eom keeps a copy of every message");
 	ruleset_free(rs);
 	rs = ruleset_from_text("rcpt /x/\n  if\n", "mem", 1000, &d);
 	tap_str(d.n ? d.msgs[0] : "", "mem:1: missing condition after \"if\" or \"and\"", "continuation joined");
