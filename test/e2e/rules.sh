@@ -4,7 +4,8 @@
 # What only a real MTA can show: a rule's refusal is what the client sees;
 # PREPEND reaches the delivered message; DISCARD at RCPT accepts the
 # recipient and the MTA drops it at end of message while the others get
-# the message; QUARANTINE puts the message on Postfix's hold queue.  Then
+# the message; TURF does the same after a copy is in turf_dir; QUARANTINE
+# puts the message on Postfix's hold queue.  Then
 # the reload under load: several clients send mail without pause while the
 # rule files are replaced, broken and replaced again, with SIGHUP each
 # time; every message the MTA accepted must reach the sink, each with the
@@ -19,12 +20,17 @@ mta_init
 rulesd=$RG_TMP/rules.d
 mkdir "$rulesd"
 chmod 755 "$rulesd"
+turf=$RG_TMP/turf
+mkdir "$turf"
+chown "$RG_USER" "$turf"
 conf=$RG_TMP/relayguard.conf
 mta_write "$conf" <<EOF
 # relayguard.conf of test/e2e/rules.sh
 local_domains = example.com
 trusted_networks = 127.0.0.1/32 ::1/128
 rules = rules.d/*.rules
+turf_dir = $turf
+loop_max = 0
 EOF
 
 # write_rules GEN: the rule set of generation GEN (A or B).
@@ -33,6 +39,7 @@ write_rules() {
 # generation $1
 blocked: rcpt /^blocked-$1@/ REJECT 550 5.7.1 Blocked by rule set $1
 trap: rcpt /^trap@/ DISCARD spam trap
+aside: rcpt /^turfed@/ TURF kept aside
 hold: header Subject /^hold me/ QUARANTINE held by rule set $1
 mark: header Subject /^load / PREPEND X-RG-Rules: $1
 tag: header Subject /^tag me/ PREPEND X-RG-Tag: tagged by %{client_addr}
@@ -68,6 +75,18 @@ mta_smtp 127.0.0.2 --to trap@example.com
 tap_like "$(smtp_reply DOT)" '^250 ' "every recipient discarded: the client still sees 250"
 sleep 1
 if mta_sink_has "$SMTP_TOKEN"; then tap_fail "... and nothing reaches the sink"; else tap_ok "... and nothing reaches the sink"; fi
+
+mta_smtp 127.0.0.2 --to turfed@example.com,frank@example.com
+tap_like "$(smtp_reply RCPT 1)" '^250 ' "TURF at RCPT: the client sees 250"
+if mta_wait_delivered && [ "$(mta_sink_rcpts "$SMTP_TOKEN")" = frank@example.com ]; then
+	tap_ok "... the message reached frank@example.com only"
+else
+	tap_fail "... the message reached frank@example.com only"
+fi
+copy=$(grep -l "X-RG-Token: $SMTP_TOKEN" "$turf"/new/* 2>/dev/null | head -n 1)
+tap_check "... a copy is in turf_dir/new" test -n "$copy"
+tap_check "... naming the rule and the turfed recipient" \
+	sh -c "grep -q '^X-Relayguard-Rule: aside\$' '$copy' && grep -q '^X-Relayguard-Recipient: <turfed@example.com> turfed' '$copy'"
 
 mta_smtp 127.0.0.2 --to dave@example.com --header "Subject: tag me"
 if mta_wait_delivered && grep -q '^X-RG-Tag: tagged by 127\.0\.0\.2' "$(mta_sink_file "$SMTP_TOKEN")"; then
