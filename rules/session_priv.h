@@ -71,7 +71,10 @@ bool session_is_trusted(const struct session *s);
 bool session_is_authenticated(const struct session *s);
 bool session_is_internal(const struct session *s);
 
-/* The daemon (local) address the client connected to, if the MTA said. */
+/*
+ * The local address the client connected to, if the MTA said: {if_addr},
+ * else {daemon_addr}; an unspecified address (0.0.0.0, ::) says nothing.
+ */
 bool session_daemon_addr(const struct session *s, struct ipaddr *out);
 
 /* Is DOMAIN (lowercase) one of ours: a local domain? */
