@@ -12,7 +12,9 @@
 # check looks at what the client was told, what reached the sinks, and
 # what relayguard and Sendmail logged; then Sendmail-specific glue (macros
 # at MAIL, {daemon_addr} on a second listening address, a reused milter
-# connection), reload, stop, and Sendmail with relayguard down.
+# connection), the hop limit (Sendmail's own does not refuse), turf,
+# Sendmail's quarantine queue and "relayguard turf release" through this
+# Sendmail, reload, stop, and Sendmail with relayguard down.
 #
 # What Sendmail 8.17 does with the encapsulated forms (example.com in class
 # w, default rulesets, checked below from a trusted client, whose
@@ -36,13 +38,32 @@ started=$(date +%s)
 mta_require_sendmail
 mta_init
 
+turf=$RG_TMP/turf
+mkdir "$turf"
+chown "$RG_USER" "$turf"
+chmod 700 "$turf"
 conf=$RG_TMP/relayguard.conf
-mta_write "$conf" <<EOF
-# relayguard.conf of test/e2e/sendmail.sh
-local_domains = example.com
-trusted_networks = 127.0.0.1/32 ::1/128
-internal_interfaces = 127.0.0.2/32
-EOF
+# rg_conf LOCAL-DOMAINS [LINE...]: write relayguard's config.  max_hops
+# 20 is under Sendmail's own MaxHopCount (25); a turfed message over 4 KiB
+# is quarantined in Sendmail instead; "relayguard turf release" submits
+# through this test's Sendmail (mta_sendmail_init writes that script).
+rg_conf() {
+	_rc_domains=$1
+	shift
+	{
+		echo "# relayguard.conf of test/e2e/sendmail.sh"
+		echo "local_domains = $_rc_domains"
+		echo "trusted_networks = 127.0.0.1/32 ::1/128"
+		echo "internal_interfaces = 127.0.0.2/32"
+		echo "max_hops = 20"
+		echo "turf_dir = $turf"
+		echo "turf_senders = loopy@stranger.test"
+		echo "turf_max_size = 4k"
+		echo "sendmail_path = $RG_TMP/sm/sendmail"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} | mta_write "$conf"
+}
+rg_conf example.com
 
 mta_sink_start
 mta_rg_start "$conf" || tap_bail "relayguard did not start (see $RG_LOG)"
@@ -77,6 +98,61 @@ delivered_to() {
 	_dt_got=$(grep -lF -- "X-RG-Token: $SMTP_TOKEN" "$SINK_DIR"/* 2>/dev/null |
 		xargs sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' | sort)
 	tap_is "$_dt_got" "$_dt_want" "$2"
+}
+
+# message FILE: write a message (Date, Message-ID, From, To, Subject, a
+# two-line body) with %NEW_HEADERS% where swaks puts the X-RG-Token header.
+message() {
+	_mg_f=$1
+	{
+		echo "Date: Thu, 01 Jan 2026 00:00:00 +0000"
+		echo "Message-ID: <$(basename "$_mg_f")@stranger.test>"
+		echo "From: Someone <someone@stranger.test>"
+		echo "To: Bob <bob@example.com>"
+		echo "Subject: test $(basename "$_mg_f")"
+		echo "%NEW_HEADERS%"
+		echo ""
+		echo "First line of the body."
+		echo "Second line."
+	} >"$_mg_f"
+}
+
+# received N: N "Received:" header lines.
+received() {
+	_rc_i=1
+	while [ "$_rc_i" -le "$1" ]; do
+		printf 'Received: from h%d.stranger.test by h%d.stranger.test; Thu, 1 Jan 2026 00:00:00 +0000\n' \
+			"$_rc_i" "$((_rc_i + 1))"
+		_rc_i=$((_rc_i + 1))
+	done
+}
+
+# copies: the number of copies in the turf directory; newest_copy: the
+# name of the newest.
+copies() {
+	ls "$turf/new" 2>/dev/null | wc -l | tr -d ' '
+}
+newest_copy() {
+	ls -t "$turf/new" 2>/dev/null | head -n 1
+}
+
+# sent: the message the last dialogue sent, from swaks' transcript (what
+# follows the 354 up to the lone dot), with LF line ends as turf stores it.
+sent() {
+	awk '/^<-  354 / { on = 1; next }
+	on && /^ -> \.\r?$/ { exit }
+	on { sub(/^ -> /, ""); sub(/\r$/, ""); print }' "$SMTP_OUT"
+}
+
+# not_delivered NAME: the last dialogue's message reached no sink.
+not_delivered() {
+	sleep 1
+	if mta_sink_has "$SMTP_TOKEN"; then
+		tap_fail "$1"
+		tap_diag "a sink has it: $(mta_sink_file "$SMTP_TOKEN")"
+	else
+		tap_ok "$1"
+	fi
 }
 
 # refusal_logged MARK CLIENT RCPT [DETAIL]: exactly one relayguard line since
@@ -277,16 +353,111 @@ tap_is "$(sed -n 's/^RCPT2 //p' "$RG_TMP/quit-nc.out")" "y550 5.7.1 Relaying den
 tap_check "relayguard logs session 2's refusal under its own queue id" \
 	mta_log_has "$RG_LOG" "$mark" ": QUITNC2: rcpt: reject 550 5\\.7\\.1 .*client=unknown\\[203\\.0\\.113\\.7\\] .*to=<nc2@else\\.test>\$"
 
-# ---- hop limit and turf ------------------------------------------------------------
+# ---- hop limit: relayguard's, not Sendmail's ------------------------------------
 
-# TODO(issue 5): relayguard's hop limit (max_hops, 554 5.4.6 at end of
-# message) and turf (accept, keep a copy in turf_dir, drop) are not on main
-# yet.  Sendmail itself accepts a message over its MaxHopCount (25) with
-# 250 and bounces it later (LIBRARIES 6), so the hop check here must show
-# the refusal at end of data coming from relayguard.
-tap_skip "hop limit: a message over max_hops is refused at end of data" "not in relayguard yet (issue 5)"
-tap_skip "turf: a turf_senders message is accepted, kept in turf_dir, never delivered" \
-	"not in relayguard yet (issue 5)"
+# Sendmail's own MaxHopCount (25) does not refuse at SMTP time: it
+# accepts such a message with 250 and bounces it later (LIBRARIES 6).
+# relayguard's max_hops (20 here) refuses at end of data, so the client
+# keeps the message and nothing is queued.
+for n in 20 21 30; do
+	message "$RG_TMP/hops$n"
+	{
+		received "$n"
+		cat "$RG_TMP/hops$n"
+	} >"$RG_TMP/hops$n.msg"
+	mark=$(mta_log_mark "$RG_LOG")
+	mta_smtp 127.0.0.3 --to bob@example.com --data "$RG_TMP/hops$n.msg"
+	if [ "$n" -le 20 ]; then
+		tap_like "$(smtp_reply DOT)" '^250 ' "$n Received: headers: accepted (250)"
+		delivered_to bob "$n Received: headers: delivered"
+	else
+		tap_like "$(smtp_reply DOT)" '^554 5\.4\.6 Too many hops' \
+			"$n Received: headers: 554 5.4.6 Too many hops at end of data"
+		tap_is "$SMTP_QID" "" "$n Received: headers: nothing queued"
+		mta_wait_log "$RG_LOG" "$mark" ': [0-9A-Za-z]+: header: reject 554 5\.4\.6 Too many hops; by=hops detail=more than 20 Received: headers'
+		tap_is "$(mta_log_count "$RG_LOG" "$mark" 'by=hops')" 1 \
+			"$n Received: headers: one log line by=hops, with Sendmail's queue id"
+	fi
+done
+
+# ---- turf: accepted, kept in turf_dir, never delivered --------------------------
+
+message "$RG_TMP/turf1.msg"
+mark=$(mta_log_mark "$RG_LOG")
+sm_mark=$(mta_log_mark "$SM_LOG")
+mta_smtp 127.0.0.3 --from loopy@stranger.test --to bob@example.com --data "$RG_TMP/turf1.msg"
+tap_like "$(smtp_reply DOT)" '^250 ' "turf_senders: the client sees 250 at the end"
+turf_qid=$SMTP_QID
+token1=$SMTP_TOKEN
+not_delivered "turf_senders: nothing reached the sinks"
+tap_is "$(copies)" 1 "turf_senders: one copy in turf_dir/new"
+id=$(newest_copy)
+copy=$turf/new/$id
+sent >"$RG_TMP/turf1.sent"
+if sed '1,/^X-Relayguard-End: envelope$/d' "$copy" | cmp -s - "$RG_TMP/turf1.sent"; then
+	tap_ok "turf_senders: the copy holds the message exactly as sent"
+else
+	tap_fail "turf_senders: the copy holds the message exactly as sent"
+	tap_diag "$(sed '1,/^X-Relayguard-End: envelope$/d' "$copy" | diff "$RG_TMP/turf1.sent" - | head -20)"
+fi
+# Sendmail's queue id came with MAIL: the copy names the id Sendmail gave
+# the client (Postfix's comes with DATA).
+for want in "X-Relayguard-Queue-Id: $turf_qid" "X-Relayguard-Rule: turf" \
+	"X-Relayguard-Sender: <loopy@stranger.test>" "X-Relayguard-Recipient: <bob@example.com> turfed"; do
+	tap_check "turf_senders: envelope has \"$want\"" grep -qxF -- "$want" "$copy"
+done
+tap_check "turf_senders: one log line naming the copy" \
+	mta_wait_log "$RG_LOG" "$mark" ": $turf_qid: eom: turf; by=turf detail=turf_senders <loopy@stranger\\.test> copy=$(mta_ere "$id") client="
+tap_check "turf_senders: Sendmail logged the milter's discard" \
+	mta_wait_log "$SM_LOG" "$sm_mark" " $turf_qid: Milter: data, discard"
+
+# ---- quarantine: Sendmail's quarantine queue -------------------------------------
+
+# A turfed message over turf_max_size (4 KiB) gets no copy: relayguard
+# asks the MTA to hold it instead (smfi_quarantine), which in Sendmail
+# renames the queue file qf -> hf, with the reason.
+message "$RG_TMP/big.msg"
+{
+	i=0
+	while [ "$i" -lt 80 ]; do
+		printf 'X-Filler-%d: %0100d\n' "$i" "$i"
+		i=$((i + 1))
+	done
+	cat "$RG_TMP/big.msg"
+} >"$RG_TMP/big2.msg"
+mark=$(mta_log_mark "$RG_LOG")
+mta_smtp 127.0.0.3 --from loopy@stranger.test --to bob@example.com --data "$RG_TMP/big2.msg"
+tap_like "$(smtp_reply DOT)" '^250 ' "over turf_max_size: the client sees 250"
+big_qid=$SMTP_QID
+big_token=$SMTP_TOKEN
+not_delivered "over turf_max_size: nothing reached the sinks"
+tap_is "$(copies)" 1 "over turf_max_size: no copy in turf_dir"
+tap_check "over turf_max_size: Sendmail holds it as hf$big_qid" test -f "$SM_QUEUE/hf$big_qid"
+tap_check "over turf_max_size: relayguard logs the quarantine" \
+	mta_log_has "$RG_LOG" "$mark" ": $big_qid: eom: quarantine; by=turf .*over turf_max_size, held in the MTA"
+mta_sendmail_command -bp -qQ >"$RG_TMP/mailq-qQ.out" 2>&1
+tap_check "over turf_max_size: mailq -qQ lists it" grep -q "^$big_qid" "$RG_TMP/mailq-qQ.out"
+tap_check "over turf_max_size: with relayguard's reason (mailq cuts it)" \
+	grep -q 'QUARANTINE: relayguard: turf: turf_senders <loopy@stranger.test>; over' "$RG_TMP/mailq-qQ.out"
+tap_check "over turf_max_size: Sendmail logs the whole reason" \
+	mta_log_has "$SM_LOG" 0 " $big_qid: milter=relayguard, quarantine=relayguard: turf: turf_senders <loopy@stranger\\.test>; over turf_max_size\$"
+# Released by the administrator: unquarantined, then a queue run delivers it.
+mta_sendmail_command -Q -qQ "-qI$big_qid" >>"$RG_TMP/sendmail.out" 2>&1
+tap_check "released (sendmail -Q -qQ -qI$big_qid): qf$big_qid again" test -f "$SM_QUEUE/qf$big_qid"
+mta_sendmail_command "-qI$big_qid" >>"$RG_TMP/sendmail.out" 2>&1
+SMTP_QID=$big_qid SMTP_TOKEN=$big_token
+delivered_to bob "released: a queue run delivers it to bob"
+
+# ---- relayguard turf release, through this Sendmail ------------------------------
+
+out=$("$RELAYGUARD" -c "$conf" turf release "$id" 2>&1)
+tap_is "$out" "released $id to 1 recipient" "turf release: Sendmail accepted it (sendmail -i -f ... --)"
+tap_check "turf release: the copy is gone" test ! -e "$copy"
+if mta_wait_until 30 mta_sink_has "$token1"; then
+	tap_is "$(mta_sink_rcpts "$token1")" bob "turf release: the LMTP sink got it, for bob"
+else
+	tap_fail "turf release: the sinks got it"
+fi
 
 # ---- reload --------------------------------------------------------------------
 
@@ -294,12 +465,7 @@ mta_smtp 127.0.0.7 --to new1@example.org
 rcpt_is 1 '^550 5\.7\.1 ' "before reload: RCPT <new1@example.org> refused"
 refused="$refused new1@"
 
-mta_write "$conf" <<EOF
-# relayguard.conf of test/e2e/sendmail.sh, with a second local domain
-local_domains = example.com example.org
-trusted_networks = 127.0.0.1/32 ::1/128
-internal_interfaces = 127.0.0.2/32
-EOF
+rg_conf "example.com example.org"
 mta_rg_reload
 tap_is "$?" 0 "SIGHUP: relayguard reloads the new config"
 tap_check "the log names the new generation" \
@@ -311,15 +477,12 @@ rcpt_is 1 '^250 ' "after reload: RCPT <new2@example.org> accepted"
 delivered_to new2@example.org "after reload: delivered to new2@example.org"
 
 # A broken file that would also drop example.org: all or nothing.
-mta_write "$conf" <<EOF
-local_domains = example.com
-trusted_networks = 127.0.0.1/32 ::1/128
-no_such_key = 1
-EOF
+rg_conf example.com "no_such_key = 1"
+line=$(grep -n '^no_such_key' "$conf" | cut -d: -f1)
 mta_rg_reload
 tap_is "$?" 1 "SIGHUP with a broken config: the reload is refused"
 tap_check "the log names the problem as file:line: problem" \
-	mta_log_has "$RG_LOG" "$RG_MARK" "$(mta_ere "$conf"):3: unknown key \"no_such_key\""
+	mta_log_has "$RG_LOG" "$RG_MARK" "$(mta_ere "$conf"):$line: unknown key \"no_such_key\""
 tap_check "the log says generation 2 keeps running" \
 	mta_log_has "$RG_LOG" "$RG_MARK" "error: reload .*$(mta_ere "$conf") failed .*; still running generation 2\$"
 
@@ -351,10 +514,7 @@ tap_check "Sendmail logs that it tempfails for the filter" \
 mta_smtp 127.0.0.1 --to down2@else.test
 tap_is "$SMTP_QID" "" "relayguard down: not even a trusted client's mail is queued"
 
-mta_write "$conf" <<EOF
-local_domains = example.com example.org
-trusted_networks = 127.0.0.1/32 ::1/128
-EOF
+rg_conf "example.com example.org"
 mta_rg_start "$conf" || tap_bail "relayguard did not start again (see $RG_LOG)"
 mta_smtp 127.0.0.8 --to down1@example.com
 delivered_to down1 "relayguard back: the retried message is delivered"
