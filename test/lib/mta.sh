@@ -925,10 +925,11 @@ export LD_LIBRARY_PATH="$SM_LIBDIR"
 exec "$SM_BIN" -C "$SM_DIR/sendmail.cf" "\$@"
 EOF
 	# The same for any other Sendmail command, e.g. for relayguard's
-	# sendmail_path: "$SM_DIR/sendmail" -i -f SENDER -- RCPT...
+	# sendmail_path: "$SM_DIR/sendmail" -i -f SENDER -- RCPT...  -odi:
+	# a submission delivers before it returns, leaving no child behind.
 	cat >"$SM_DIR/sendmail" <<EOF
 #!/bin/sh
-exec unshare --uts --mount sh "$SM_DIR/start.sh" "\$@"
+exec unshare --uts --mount sh "$SM_DIR/start.sh" -odi "\$@"
 EOF
 	chmod 755 "$SM_DIR/sendmail"
 }
