@@ -72,6 +72,7 @@ struct config {
 	/* counter store */
 	char *store;			/* "memory" or redis://HOST:PORT/DB */
 	long store_max_entries;		/* memory store bound */
+	long store_timeout;		/* ms: Redis connect and command timeout */
 
 	/* safety nets */
 	enum run_mode mode;

@@ -20,6 +20,7 @@
 #include "caps.h"
 #include "config.h"
 #include "fsafe.h"
+#include "store.h"
 #include "strbuf.h"
 
 enum ctype {
@@ -77,6 +78,7 @@ static const struct ckey keys[] = {
 	/* counter store */
 	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
 	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
+	{"store_timeout", CT_DURATION, F(store_timeout), "500ms", 10, 10000, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
@@ -617,11 +619,33 @@ listen_valid(const char *v)
 	return *port != '\0' && *end == '\0' && n > 0 && n < 65536;
 }
 
+/* The store key names a back end this build has. */
+static void
+validate_store(const struct config *cfg, struct diag *d)
+{
+	struct store_url url;
+	char err[160];
+
+	if (!store_url_parse(cfg->store, &url, err, sizeof(err))) {
+		diag_error(d, cfg->path, 0, "store: \"%s\": %s", cfg->store, err);
+		return;
+	}
+#ifndef HAVE_HIREDIS
+	if (url.redis)
+		diag_error(d, cfg->path, 0,
+		    "store: %s needs Redis support, but this relayguard was built without hiredis "
+		    "(rebuild with libhiredis-dev installed, or use store = memory)",
+		    cfg->store);
+#endif
+}
+
 /* Checks that involve several keys. */
 static void
 config_validate(struct config *cfg, struct diag *d)
 {
 	size_t i;
+
+	validate_store(cfg, d);
 
 	if (cfg->metrics_listen != NULL && !listen_valid(cfg->metrics_listen))
 		diag_error(d, cfg->path, 0, "metrics_listen: \"%s\" is not [HOST:]PORT", cfg->metrics_listen);
