@@ -42,5 +42,6 @@
 #define CAP_DETAIL		256
 #define CAP_CONF_LINE		8192
 #define CAP_QUEUE_ID		64
+#define CAP_COUNTERS		1024	/* counter lines of one decision (what-if); more are cut */
 
 #endif

@@ -46,4 +46,11 @@ const struct changes *session_changes(const struct session *s);
 /* Number of recipients accepted so far in the current message. */
 size_t session_rcpt_count(const struct session *s);
 
+/*
+ * The counters the last decision used, one "name[key] = value ..." per
+ * line ("" when none), for the what-if output.  Valid until the next
+ * decide_* call on S.
+ */
+const char *session_counters(const struct session *s);
+
 #endif

@@ -19,7 +19,8 @@
 
 /* What a snapshot needs from the MTA beyond the envelope (for milter negotiation). */
 #define NEED_HEADERS	0x01	/* header callbacks (hop count, header rules, auto-reply detection) */
-#define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints) */
+#define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints, max_message_size) */
+#define NEED_REJECTED_RCPTS 0x04 /* recipients the MTA refused itself (client_bad_recipients) */
 
 struct snapshot {
 	struct config *cfg;

@@ -6,11 +6,16 @@
  * decided at eom follow on indented lines.
  *
  * Several sessions may follow one another in a script (each starts with
- * connect); shared state (services, caches, counters) lives as long as
- * the run, as it lives as long as the daemon.
+ * connect; "keep" leaves the current one open as a concurrent connection);
+ * shared state (services, caches, counters) lives as long as the run, as
+ * it lives as long as the daemon.  Counters a decision used follow its
+ * line, indented ("    counter NAME[KEY] = VALUE ...").  Time is a
+ * virtual clock that only "wait" advances, so a transcript prints the
+ * same counters on every run.
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,27 +74,116 @@ print_changes(FILE *out, const struct changes *c)
 		fprintf(out, "    quarantine \"%s\"\n", c->quarantine);
 }
 
-/* Run one event on *SP (creating or ending the session as the event says); false on error. */
-static bool
-run_event(struct snapshot *snap, struct services *svc, struct session **sp, struct script_event *ev, const char *where,
-    FILE *out)
+/* The counters the last decision of S used, one indented line each. */
+static void
+print_counters(FILE *out, const struct session *s)
 {
+	const char *p = session_counters(s), *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		fprintf(out, "    counter %.*s\n", (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+/* The state of one what-if run. */
+struct run {
+	struct snapshot *snap;
+	struct services svc;
+	struct session *s;		/* the current session */
+	struct session **kept;		/* sessions left open by "keep" */
+	size_t nkept;
+};
+
+/* End session S as the MTA's close would. */
+static void
+end_session(struct session *s)
+{
+	decide_close(s);
+	session_free(s);
+}
+
+/* "30s", "10m", "250ms", "2h", "1d" (bare numbers are seconds); -1 if malformed. */
+static long
+parse_wait(const char *text)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	char *end;
+	long n;
+	size_t i;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	for (i = 0; errno == 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0 && n <= 30L * 86400000 / units[i].ms)
+			return n * units[i].ms;
+	return -1;
+}
+
+/* keep and wait: commands of the what-if itself, not SMTP events. */
+static bool
+run_control(struct run *r, struct script_event *ev, const char *where, FILE *out)
+{
+	struct session **k;
+	long ms;
+
+	if (ev->cmd == SC_WAIT) {
+		if ((ms = parse_wait(ev->arg1)) < 0) {
+			fprintf(out, "error: %s: \"%s\" is not a duration such as 30s or 10m\n", where,
+			    ev->arg1);
+			return false;
+		}
+		r->svc.clock_ms += ms;
+		fprintf(out, "ok\n");
+		return true;
+	}
+	if (r->s == NULL) {
+		fprintf(out, "error: %s: no session to keep\n", where);
+		return false;
+	}
+	if ((k = realloc(r->kept, (r->nkept + 1) * sizeof(*k))) == NULL) {
+		fprintf(out, "error: out of memory\n");
+		return false;
+	}
+	r->kept = k;
+	r->kept[r->nkept++] = r->s;
+	r->s = NULL;
+	fprintf(out, "ok\n");
+	return true;
+}
+
+/* Run one event on R->s (creating or ending the session as the event says); false on error. */
+static bool
+run_event(struct run *r, struct script_event *ev, const char *where, FILE *out)
+{
+	struct session **sp = &r->s;
 	struct verdict v;
 	struct ipaddr ip;
 
+	if (ev->cmd == SC_KEEP || ev->cmd == SC_WAIT)
+		return run_control(r, ev, where, out);
 	if (ev->cmd == SC_CONNECT) {
-		session_free(*sp);
+		end_session(*sp);
 		*sp = NULL;
 		if (!ipaddr_parse(ev->arg1, &ip)) {
 			fprintf(out, "error: %s: \"%s\" is not an IP address\n", where, ev->arg1);
 			return false;
 		}
-		if ((*sp = session_new(snap, svc)) == NULL) {
+		if ((*sp = session_new(r->snap, &r->svc)) == NULL) {
 			fprintf(out, "error: out of memory\n");
 			return false;
 		}
 		decide_connect(*sp, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
 		print_verdict(out, &v);
+		print_counters(out, *sp);
 		return true;
 	}
 	if (*sp == NULL) {
@@ -132,6 +226,7 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 	case SC_EOM:
 		decide_eom(*sp, &v);
 		print_verdict(out, &v);
+		print_counters(out, *sp);
 		print_changes(out, session_changes(*sp));
 		decide_abort(*sp);
 		return true;
@@ -140,7 +235,7 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 		fprintf(out, "ok\n");
 		return true;
 	case SC_QUIT:
-		session_free(*sp);
+		end_session(*sp);
 		*sp = NULL;
 		fprintf(out, "ok\n");
 		return true;
@@ -148,16 +243,20 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 		return true;
 	}
 	print_verdict(out, &v);
+	print_counters(out, *sp);
 	return true;
 }
+
+/* The virtual clock starts here (any value works; a round one reads well in a debugger). */
+#define WHATIF_EPOCH_MS 1000000000L
 
 int
 whatif_run(struct snapshot *snap, const char *script, FILE *out)
 {
 	FILE *in = stdin;
-	struct session *s = NULL;
-	struct services svc;
+	struct run r = {.snap = snap};
 	struct diag d;
+	size_t i;
 	char line[CAP_CONF_LINE + 2], err[160];
 	unsigned lineno = 0, errors = 0;
 
@@ -166,7 +265,7 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		return 1;
 	}
 	diag_init(&d);
-	if (!services_init(&svc, snap->cfg, &d)) {
+	if (!services_init(&r.svc, snap->cfg, &d)) {
 		diag_print(&d, stderr);
 		diag_free(&d);
 		if (in != stdin)
@@ -174,6 +273,7 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		return EXIT_CONFIG;
 	}
 	diag_free(&d);
+	r.svc.clock_ms = WHATIF_EPOCH_MS;
 	while (fgets(line, sizeof(line), in) != NULL) {
 		struct script_event ev;
 		char shown[2 * sizeof(line)], where[300];
@@ -194,11 +294,14 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 			continue;
 		}
 		fprintf(out, "%s => ", shown);
-		if (!run_event(snap, &svc, &s, &ev, where, out))
+		if (!run_event(&r, &ev, where, out))
 			errors++;
 	}
-	session_free(s);
-	services_free(&svc);
+	end_session(r.s);
+	for (i = 0; i < r.nkept; i++)
+		end_session(r.kept[i]);
+	free(r.kept);
+	services_free(&r.svc);
 	if (in != stdin)
 		fclose(in);
 	return errors ? 1 : 0;

@@ -12,23 +12,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clients.h"
 #include "decide.h"
+#include "flood.h"
 #include "log.h"
 #include "relay.h"
 #include "session_priv.h"
 #include "stats.h"
 #include "strbuf.h"
 
-static const struct check mail_checks[] = {
-	{CHK_SYNTAX, relay_mail_syntax},
+/* Connection control and connection floods answer at connect: their point is the connection. */
+static const struct check connect_checks[] = {
+	{CHK_CLIENTS, clients_connect},
+	{CHK_LIMITS, flood_connect},
 	{CHK_COUNT, NULL},
 };
 
+static const struct check mail_checks[] = {
+	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_LIMITS, flood_mail},
+	{CHK_COUNT, NULL},
+};
+
+/*
+ * Limits come twice: the penalty and max_recipients before the postmaster
+ * exemption (a flood is a flood, whoever it is addressed to; both answer
+ * 4xx), the recipient rates last, so only recipients that would be
+ * accepted are counted.
+ */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
+	{CHK_LIMITS, flood_rcpt_first},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_LIMITS, flood_rcpt_last},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check eom_checks[] = {
+	{CHK_LIMITS, flood_eom},
 	{CHK_COUNT, NULL},
 };
 
@@ -125,8 +148,9 @@ internal_error(struct session *s, struct verdict *v, const char *what)
 	session_refuse(s, v, &tmpl, "internal", "%s", what);
 }
 
+/* Run TABLE until a check decides; the safety nets are not applied yet. */
 static void
-run_checks(struct session *s, const struct check *table, struct verdict *v)
+run_table(struct session *s, const struct check *table, struct verdict *v)
 {
 	const struct check *c;
 
@@ -136,17 +160,33 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 		if (c->run(s, v) == CHECK_DONE)
 			break;
 	}
+}
+
+static void
+run_checks(struct session *s, const struct check *table, struct verdict *v)
+{
+	run_table(s, table, v);
 	finish(s, v);
 }
 
 /* ---- stages ---- */
 
+/* Start deciding one event at stage ST. */
+static void
+begin(struct session *s, enum stage st, struct verdict *v)
+{
+	verdict_clear(v);
+	s->stage = st;
+	s->counters[0] = '\0';
+}
+
 void
 decide_connect(struct session *s, const struct ipaddr *client, const char *client_name,
     struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_CONNECT;
+	begin(s, STAGE_CONNECT, v);
+	flood_close(s); /* a second connect on one session: the first connection is over */
+	s->client_key[0] = '\0';
 	s->have_client = client != NULL && (client->family == AF_INET || client->family == AF_INET6);
 	if (s->have_client) {
 		s->client = *client;
@@ -156,14 +196,13 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
 		s->client_addr[0] = '\0';
 	}
 	str_copy(s->client_name, sizeof(s->client_name), client_name ? client_name : "");
-	finish(s, v);
+	run_checks(s, connect_checks, v);
 }
 
 void
 decide_helo(struct session *s, const char *helo, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_HELO;
+	begin(s, STAGE_HELO, v);
 	s->have_helo = helo != NULL;
 	str_copy(s->helo, sizeof(s->helo), helo ? helo : "");
 	finish(s, v);
@@ -172,13 +211,13 @@ decide_helo(struct session *s, const char *helo, struct verdict *v)
 void
 decide_mail(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
-	(void)args;
-	verdict_clear(v);
+	begin(s, STAGE_MAIL, v);
 	session_reset_message(s);
-	s->stage = STAGE_MAIL;
 	s->have_sender = true;
 	str_copy(s->sender, sizeof(s->sender), addr ? addr : "");
+	s->cur_args = args;
 	run_checks(s, mail_checks, v);
+	s->cur_args = NULL;
 }
 
 /* RCPT macros describe one recipient: forget them once it is decided. */
@@ -194,24 +233,35 @@ void
 decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
 	static const struct reply_tmpl too_many = {"452", "4.5.3", "Too many recipients"};
+	const char *mailer = session_macro(s, "{rcpt_mailer}");
 
-	(void)args;
-	verdict_clear(v);
-	s->stage = STAGE_RCPT;
+	begin(s, STAGE_RCPT, v);
 	s->cur_rcpt = addr ? addr : "";
 	s->cur_rcpt_flags = 0;
+	s->cur_args = args;
 	memset(&s->cur_rcpt_addr, 0, sizeof(s->cur_rcpt_addr));
-	if (s->nrcpts >= CAP_RCPTS) {
-		session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+	if (mailer != NULL && strcmp(mailer, "error") == 0) {
+		/* The MTA refused it itself (SMFIP_RCPT_REJ): its answer stands;
+		 * we only count it, and it is no recipient of the message. */
+		flood_rcpt_mta_refused(s);
 		finish(s, v);
-	} else {
-		run_checks(s, rcpt_checks, v);
+		forget_rcpt_macros(s);
+		s->cur_rcpt = NULL;
+		s->cur_args = NULL;
+		return;
 	}
+	if (s->nrcpts >= CAP_RCPTS)
+		session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+	else
+		run_table(s, rcpt_checks, v);
+	flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
+	finish(s, v);
 	/* A recipient the client will see accepted is remembered for eom. */
 	if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
 		internal_error(s, v, "out of memory keeping a recipient");
 	forget_rcpt_macros(s);
 	s->cur_rcpt = NULL;
+	s->cur_args = NULL;
 }
 
 void
@@ -219,8 +269,7 @@ decide_data(struct session *s, struct verdict *v)
 {
 	static const struct reply_tmpl none = {"554", "5.5.1", "No valid recipients"};
 
-	verdict_clear(v);
-	s->stage = STAGE_DATA;
+	begin(s, STAGE_DATA, v);
 	/* A DATA with no accepted recipient never reaches the body (the MTA
 	 * normally stops it first; this is the belt to its braces). */
 	if (s->nrcpts == 0)
@@ -231,26 +280,24 @@ decide_data(struct session *s, struct verdict *v)
 void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
-	(void)name;
-	(void)value;
-	verdict_clear(v);
-	s->stage = STAGE_HEADER;
+	begin(s, STAGE_HEADER, v);
+	/* "Name: value" CRLF, as the message holds it (max_message_size) */
+	s->msg_bytes += strlen(name ? name : "") + strlen(value ? value : "") + 4;
 }
 
 void
 decide_eoh(struct session *s, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_EOH;
+	begin(s, STAGE_EOH, v);
+	s->msg_bytes += 2; /* the empty line after the header */
 }
 
 void
 decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v)
 {
 	(void)chunk;
-	(void)len;
-	verdict_clear(v);
-	s->stage = STAGE_BODY;
+	begin(s, STAGE_BODY, v);
+	s->msg_bytes += len;
 }
 
 /* reroute: old.example -> new.example for every accepted recipient (DESIGN "Anti-relay"). */
@@ -284,13 +331,10 @@ apply_reroute(struct session *s)
 void
 decide_eom(struct session *s, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_EOM;
-	if (!apply_reroute(s)) {
+	begin(s, STAGE_EOM, v);
+	run_table(s, eom_checks, v);
+	if (v->action == ACT_CONTINUE && !apply_reroute(s))
 		internal_error(s, v, "out of memory rerouting");
-		finish(s, v);
-		return;
-	}
 	finish(s, v);
 }
 
@@ -299,4 +343,13 @@ decide_abort(struct session *s)
 {
 	if (s != NULL)
 		session_reset_message(s);
+}
+
+void
+decide_close(struct session *s)
+{
+	if (s == NULL)
+		return;
+	s->counters[0] = '\0';
+	flood_close(s);
 }

@@ -194,12 +194,14 @@ pool_put(struct redisstore *rs, int i, bool ok, const char *why)
 	pthread_mutex_lock(&rs->lock);
 	rs->pool[i].busy = false;
 	if (ok && rs->down) {
-		log_msg(LOG_NOTICE, "counter store %s available again after %.1f s; %lu operation%s failed meanwhile",
+		log_msg(LOG_NOTICE,
+		    "counter store %s available again after %.1f s; %lu operation%s failed meanwhile",
 		    rs->shown, (double)(now - rs->down_since_ms) / 1000.0, rs->failed,
 		    rs->failed == 1 ? "" : "s");
 		rs->down = false;
 	} else if (!ok && !rs->down) {
-		log_msg(LOG_WARNING, "counter store %s is unavailable (%s); limits follow store_failure until it answers again",
+		log_msg(LOG_WARNING,
+		    "counter store %s is unavailable (%s); limits follow store_failure until it answers again",
 		    rs->shown, why);
 		rs->down = true;
 		rs->down_since_ms = now;
