@@ -12,9 +12,11 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libunbound-dev libpcre2-dev libhiredis-dev"
-# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients.
-TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libsasl2-modules sasl2-bin curl
-	debhelper dpkg-dev clang libclang-rt-dev"
+# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients
+# (libio-socket-inet6-perl: swaks over ::1; sasl2-bin: saslpasswd2 for
+# the Postfix SASL test), and the packaging and fuzzing tools.
+TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libio-socket-inet6-perl
+	libsasl2-modules sasl2-bin curl debhelper dpkg-dev clang libclang-rt-dev"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

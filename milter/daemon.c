@@ -202,19 +202,23 @@ quiet_stdio(void)
 		close(fd);
 }
 
-/* Stop the worker: SIGTERM, then SIGKILL after a grace period. */
+/*
+ * Stop the worker: SIGTERM, then SIGKILL after a grace period longer than
+ * the worker's own (libmilter needs up to ~5 s to return, then open
+ * sessions get 10 s).
+ */
 static void
 stop_worker(pid_t pid)
 {
 	int i, status;
 
-	kill(pid, SIGTERM);
-	for (i = 0; i < 150; i++) {
+	kill(pid, SIG_WORKER_STOP);
+	for (i = 0; i < 300; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return;
 		usleep(100000);
 	}
-	log_msg(LOG_WARNING, "worker %ld did not stop in 15 s; killing it", (long)pid);
+	log_msg(LOG_WARNING, "worker %ld did not stop in 30 s; killing it", (long)pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 }

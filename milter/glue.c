@@ -57,6 +57,8 @@ static const char *const rcpt_macros[] = {"i", "{rcpt_mailer}", "{rcpt_host}", "
 static const char *const msg_macros[] = {"i", NULL};
 
 static atomic_int live_sessions;
+static atomic_bool stop_requested;	/* see signal_thread */
+static atomic_bool milter_done;
 static struct services services;	/* shared back ends, created once in glue_run */
 
 /* ---- helpers ---- */
@@ -200,6 +202,10 @@ rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (s == NULL)
 		return no_session();
+	if (atomic_load(&stop_requested)) {
+		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	fetch_macros(ctx, s, connect_macros);
 	/* Prefer the socket address: Sendmail's {client_addr} says "IPv6:..." (1.6). */
 	if (ipaddr_from_sockaddr(hostaddr, &ip))
@@ -476,6 +482,14 @@ struct sigthread_arg {
 	const char *config;
 };
 
+/*
+ * Set by SIG_WORKER_STOP.  smfi_stop() then blocks until libmilter's
+ * listener leaves its 5-second select (it holds the listen-socket lock
+ * there); the main thread does not wait for that: it drains the open
+ * sessions and exits, and a connection that slips in meanwhile is told to
+ * come back later (421).
+ */
+
 /* Our own signal thread: SIGUSR2 = reload (the master's SIGHUP), SIGUSR1 = statistics. */
 static void *
 signal_thread(void *arg)
@@ -487,10 +501,14 @@ signal_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIG_WORKER_STOP);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGUSR2)
+		if (sig == SIG_WORKER_STOP) {
+			atomic_store(&stop_requested, true);
+			smfi_stop();
+		} else if (sig == SIGUSR2)
 			worker_reload(a->config);
 		else if (sig == SIGUSR1)
 			stats_log(log_stats_line, NULL);
@@ -550,6 +568,32 @@ set_socket_owner(const char *path, const struct config *cfg, unsigned uid, unsig
 		log_msg(LOG_WARNING, "cannot chmod %s: %s", path, strerror(errno));
 }
 
+/* Run libmilter's main loop; returns when told to stop. */
+static void *
+milter_thread(void *arg)
+{
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS)
+		log_msg(LOG_ERR, "libmilter stopped with an error");
+	atomic_store(&milter_done, true);
+	return NULL;
+}
+
+/*
+ * Reload runs after privileges were dropped: a policy file only root can
+ * read would make every reload fail.  Say so at start-up, not at 3 a.m.
+ */
+static void
+warn_unreadable(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatched; i++)
+		if (access(cfg->watched[i].path, R_OK) != 0)
+			log_msg(LOG_WARNING, "%s is not readable by the user relayguard runs as: "
+					     "reloads will fail until it is", cfg->watched[i].path);
+}
+
 static void
 worker_fail(const char *what, int code)
 {
@@ -601,6 +645,7 @@ glue_run(const struct options *o, int ready_fd)
 	sigemptyset(&set);
 	for (i = 0; i < 5; i++)
 		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
+	sigaddset(&set, SIG_WORKER_STOP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	umask(007); /* unix socket: owner and group only */
@@ -627,6 +672,7 @@ glue_run(const struct options *o, int ready_fd)
 		worker_fail("cannot start the file watcher", EXIT_OSERR);
 	pthread_detach(tid);
 	stats_reload(true, snap->generation);
+	warn_unreadable(snap->cfg);
 	log_msg(LOG_NOTICE, "relayguard %s ready on %s, generation %lu", PACKAGE_VERSION, conn,
 	    snap->generation);
 	if (ready_fd >= 0) {
@@ -634,8 +680,23 @@ glue_run(const struct options *o, int ready_fd)
 			log_msg(LOG_WARNING, "cannot tell the master we are ready");
 		close(ready_fd);
 	}
-	if (smfi_main() != MI_SUCCESS)
-		log_msg(LOG_ERR, "libmilter stopped with an error");
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+		worker_fail("cannot start libmilter", EXIT_OSERR);
+	/*
+	 * libmilter's signal thread takes SIGHUP as "stop".  Only the master
+	 * should get SIGHUP, but "killall -HUP relayguard" reaches this process
+	 * too: ignore it here.  A process-directed signal that the main thread
+	 * does not block and ignores is discarded by the kernel before any
+	 * sigwait can see it, so this thread (which does not run libmilter)
+	 * keeps SIGHUP unblocked and ignored; SIGTERM stays blocked and reaches
+	 * libmilter's sigwait.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!atomic_load(&milter_done) && !atomic_load(&stop_requested))
+		usleep(50000);
 	/* smfi_main returns without waiting for running sessions (1.3): give them a moment. */
 	for (i = 0; i < 100 && atomic_load(&live_sessions) > 0; i++)
 		usleep(100000);

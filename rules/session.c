@@ -64,7 +64,6 @@ session_reset_message(struct session *s)
 	s->sender[0] = '\0';
 	s->msg_bytes = 0;
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
-	session_set_macro(s, "i", NULL);
 }
 
 void

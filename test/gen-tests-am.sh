@@ -15,5 +15,8 @@ list() { # NAME GLOB...
 	echo
 	list GOLDEN_TESTS test/golden/*.in
 	list GOLDEN_FILES test/golden/*.out test/golden/*.conf test/golden/*.list test/golden/*.rules
-	list MILTER_TESTS test/milter/*.lua
+	# shellcheck disable=SC2046
+	list MILTER_TESTS $(ls test/milter/*.lua | grep -v '/rg\.lua$')
+	list MILTER_FILES test/milter/rg.lua test/milter/wiretap.pl
+	list E2E_TESTS test/e2e/*.sh
 } > test/tests.am
