@@ -1,58 +1,72 @@
--- flood-glue.lua - what the libmilter glue adds to the flood limits:
--- it asks for SMFIP_RCPT_REJ when client_bad_recipients is on (so the
--- recipients the MTA refuses itself are counted), passes their macros to
--- the core, and gives a connection's place in client_connections back
--- when the MTA closes it.
-local port, work = os.getenv("RG_PORT"), os.getenv("RG_WORK")
-local conf = work .. "/flood.conf"
-local f = assert(io.open(conf, "w"))
-f:write("local_domains = example.com\n",
-	"client_bad_recipients = 2/10m\n",
-	"client_connections = 1\n")
-f:close()
-local user = io.popen("id -un"):read("*l")
-mt.startfilter(os.getenv("RELAYGUARD"), "-f", "-u", user, "-c", conf,
-	"-p", "inet:" .. port .. "@127.0.0.1")
-local sock = "inet:" .. port .. "@127.0.0.1"
+-- flood-glue.lua - what the glue adds to the flood limits: it asks for
+-- SMFIP_RCPT_REJ only when client_bad_recipients is on (so the
+-- recipients the MTA refuses itself reach the filter and are counted),
+-- sends a limit's 421 as an SMFIR_REPLYCODE with a TEMPFAIL (the MTA then
+-- hangs up), and gives a connection's place in client_connections back
+-- when the MTA closes it (xxfi_close).
+local rg = dofile(os.getenv("RG_DATA") .. "/rg.lua")
 
-local function open(ip)
-	local c = assert(mt.connect(sock, 40, 0.25))
-	assert(mt.negotiate(c, nil, nil, nil) == nil)
-	assert(mt.conninfo(c, "client.example.org", ip) == nil)
-	return c, mt.getreply(c)
+rg.need_wiretap()
+
+-- A connection from IP through the wiretap; returns it, its packets, and
+-- the reply to the connect event.
+local function tapped_connect(ip)
+	local c, packets = rg.tapped()
+	assert(mt.negotiate(c, nil, nil, nil) == nil, "negotiate")
+	assert(mt.conninfo(c, "client.example.org", ip) == nil, "conninfo")
+	return c, packets, mt.getreply(c)
 end
 
-local c, r = open("198.51.100.7")
-assert(r == SMFIR_CONTINUE, "first connection continues")
-assert(mt.test_option(c, SMFIP_RCPT_REJ), "SMFIP_RCPT_REJ requested when client_bad_recipients is on")
+rg.run(function()
+	rg.start([[
+# flood-glue.lua
+local_domains = example.com
+client_bad_recipients = 2/10m
+client_connections = 1
+]])
 
--- a second connection of the same client is one too many...
-local c2
-c2, r = open("198.51.100.7")
-assert(r == SMFIR_REPLYCODE, "second concurrent connection refused (421)")
-mt.disconnect(c2)
-mt.sleep(0.3)
+	local c, packets, r = tapped_connect("198.51.100.7")
+	assert(r == SMFIR_CONTINUE, "first connection continues")
+	assert(mt.test_option(c, SMFIP_RCPT_REJ), "SMFIP_RCPT_REJ requested with client_bad_recipients on")
 
-assert(mt.helo(c, "client.example.org") == nil)
-assert(mt.mailfrom(c, "<spam@stranger.example>") == nil)
-assert(mt.getreply(c) == SMFIR_CONTINUE, "MAIL continues")
-for i = 1, 3 do
-	-- refused by the MTA itself: shown to us with {rcpt_mailer} = error
-	mt.macro(c, SMFIC_RCPT, "{rcpt_mailer}", "error", "{rcpt_host}", "5.1.1")
-	assert(mt.rcptto(c, "<nobody" .. i .. "@example.com>") == nil)
-	assert(mt.getreply(c) == SMFIR_CONTINUE, "an MTA-refused recipient: the MTA's answer stands")
-end
--- the MTA sends the RCPT macros with every recipient
-mt.macro(c, SMFIC_RCPT, "{rcpt_mailer}", "local", "{rcpt_host}", "example.com")
-assert(mt.rcptto(c, "<alice@example.com>") == nil)
-assert(mt.getreply(c) == SMFIR_REPLYCODE, "past 2 bad recipients: 421 from the next command on")
-mt.disconnect(c)
-mt.sleep(0.3)
+	-- One open connection is the limit: the second gets 421 and is counted
+	-- until it closes.
+	local c2, packets2
+	c2, packets2, r = tapped_connect("198.51.100.7")
+	assert(r == SMFIR_REPLYCODE, "second concurrent connection refused")
+	rg.wire_is(packets2, "421 4.7.0 Too many connections from 198.51.100.7, try again later",
+	    "concurrency refusal on the wire")
+	mt.disconnect(c2)
 
--- ...and after both closed, the client has its place back (but is in penalty)
-c, r = open("198.51.100.7")
-assert(r == SMFIR_REPLYCODE, "penalty: 421 at connect")
-mt.disconnect(c)
-c, r = open("198.51.100.8")
-assert(r == SMFIR_CONTINUE, "another client connects")
-mt.disconnect(c)
+	assert(mt.helo(c, "client.example.org") == nil, "helo")
+	assert(rg.mail(c, "<spam@stranger.example>") == SMFIR_CONTINUE, "mail")
+	-- Recipients the MTA refused itself: {rcpt_mailer} "error", the status
+	-- in {rcpt_host}.  Their answer stays the MTA's (continue), they count.
+	for i = 1, 3 do
+		rg.rcpt_is(c, "<nobody" .. i .. "@example.com>", SMFIR_CONTINUE,
+		    {"{rcpt_mailer}", "error", "{rcpt_host}", "5.1.1"})
+	end
+	-- The MTA sends the RCPT macros with every recipient.
+	rg.rcpt_is(c, "<alice@example.com>", SMFIR_REPLYCODE,
+	    {"{rcpt_mailer}", "local", "{rcpt_host}", "example.com"})
+	rg.wire_is(packets, "421 4.7.0 Too many unknown recipients from 198.51.100.7, try again later",
+	    "penalty on the wire")
+	mt.disconnect(c)
+
+	-- Both connections closed: another client has its own count, and this
+	-- one would have its place back but is in the penalty.
+	assert(rg.log_wait("client_bad_recipients 198.51.100.7: penalty", 5), "penalty logged")
+	c, packets, r = tapped_connect("198.51.100.8")
+	assert(r == SMFIR_CONTINUE, "another client connects")
+	mt.disconnect(c)
+	mt.sleep(0.3)
+	c, packets, r = tapped_connect("198.51.100.8")
+	assert(r == SMFIR_CONTINUE, "and again after closing: its place came back")
+	assert(mt.test_option(c, SMFIP_NOBODY), "without max_message_size the body is not asked for")
+	mt.disconnect(c)
+	c, packets, r = tapped_connect("198.51.100.7")
+	assert(r == SMFIR_REPLYCODE, "penalty: 421 at connect")
+	rg.wire_is(packets, "421 4.7.0 Too many unknown recipients from 198.51.100.7, try again later",
+	    "penalty at connect on the wire")
+	mt.disconnect(c)
+end)
