@@ -248,36 +248,43 @@ forget_rcpt_macros(struct session *s)
 	session_set_macro(s, "{rcpt_addr}", NULL);
 }
 
+/*
+ * A recipient the MTA refused itself (it shows them when we ask for
+ * SMFIP_RCPT_REJ, with {rcpt_mailer} "error"): its answer stands, so it is
+ * only counted, and it is no recipient of the message.
+ */
+static bool
+refused_by_mta(const struct session *s)
+{
+	const char *mailer = session_macro(s, "{rcpt_mailer}");
+
+	return mailer != NULL && strcmp(mailer, "error") == 0;
+}
+
 void
 decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
 	static const struct reply_tmpl too_many = {"452", "4.5.3", "Too many recipients"};
-	const char *mailer = session_macro(s, "{rcpt_mailer}");
 
 	begin(s, STAGE_RCPT, v);
 	s->cur_rcpt = addr ? addr : "";
 	s->cur_rcpt_flags = 0;
 	s->cur_args = args;
 	memset(&s->cur_rcpt_addr, 0, sizeof(s->cur_rcpt_addr));
-	if (mailer != NULL && strcmp(mailer, "error") == 0) {
-		/* The MTA refused it itself (SMFIP_RCPT_REJ): its answer stands;
-		 * we only count it, and it is no recipient of the message. */
+	if (refused_by_mta(s)) {
 		flood_rcpt_mta_refused(s);
 		finish(s, v);
-		forget_rcpt_macros(s);
-		s->cur_rcpt = NULL;
-		s->cur_args = NULL;
-		return;
+	} else {
+		if (s->nrcpts >= CAP_RCPTS)
+			session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+		else
+			run_table(s, rcpt_checks, v);
+		flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
+		finish(s, v);
+		/* A recipient the client will see accepted is remembered for eom. */
+		if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
+			internal_error(s, v, "out of memory keeping a recipient");
 	}
-	if (s->nrcpts >= CAP_RCPTS)
-		session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
-	else
-		run_table(s, rcpt_checks, v);
-	flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
-	finish(s, v);
-	/* A recipient the client will see accepted is remembered for eom. */
-	if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
-		internal_error(s, v, "out of memory keeping a recipient");
 	forget_rcpt_macros(s);
 	s->cur_rcpt = NULL;
 	s->cur_args = NULL;
