@@ -101,7 +101,11 @@ auth_user(const struct session *s)
 	return u != NULL && *u != '\0' ? u : NULL;
 }
 
-/* The store id of USER: the name, or "#" and a hash when it would not fit in a key. */
+/*
+ * The store id of USER: the name in lowercase (most SASL back ends take
+ * "Alice" for "alice", so case must not split the count), or "#" and a
+ * hash when it would not fit in a key.
+ */
 static void
 user_id(const char *user, char *buf, size_t size)
 {
@@ -109,11 +113,11 @@ user_id(const char *user, char *buf, size_t size)
 	const char *p;
 
 	if (strlen(user) + 8 < STORE_KEY_MAX && strlen(user) < size) {
-		str_copy(buf, size, user);
+		str_lower_copy(buf, size, user);
 		return;
 	}
 	for (p = user; *p != '\0'; p++) {
-		h ^= (unsigned char)*p;
+		h ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 		h *= 1099511628211ULL;
 	}
 	snprintf(buf, size, "#%016llx", (unsigned long long)h);
