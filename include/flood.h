@@ -30,6 +30,7 @@
 #ifndef RG_FLOOD_H
 #define RG_FLOOD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "check.h"
@@ -63,6 +64,9 @@ void flood_rcpt_refused(struct session *s, struct verdict *v);
  * command on.
  */
 void flood_rcpt_mta_refused(struct session *s);
+
+/* Must the body be counted to the end (max_message_size applies to this client)? */
+bool flood_body_wanted(const struct session *s);
 
 /* The connection ended: take it off the concurrency gauge (if it was counted). */
 void flood_close(struct session *s);

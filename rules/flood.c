@@ -320,6 +320,12 @@ flood_rcpt_last(struct session *s, struct verdict *v)
 	return user_rate(s, v, "user_recipient_rate", "urcpt", &cfg->user_recipient_rate);
 }
 
+bool
+flood_body_wanted(const struct session *s)
+{
+	return s->cfg->max_message_size.max > 0 && !client_exempt(s, &s->cfg->max_message_size);
+}
+
 enum check_res
 flood_eom(struct session *s, struct verdict *v)
 {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "loops.h"
 #include "snapshot.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,6 +57,7 @@ snapshot_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	snap->cfg = cfg;
+	snap->needs = loops_needs(cfg);
 	/* max_message_size counts header and body bytes; client_bad_recipients
 	 * counts the recipients the MTA refuses before we see them too */
 	if (cfg->max_message_size.max > 0)
