@@ -69,6 +69,7 @@
 #define CAP_RULE_BODY_LINE	4096
 #define CAP_RULE_CAPTURE	128
 #define CAP_RULES		100000
+#define CAP_COUNTERS		1024	/* counter lines of one decision (what-if); more are cut */
 #define CAP_MILTER_PACKET	262144
 
 #endif

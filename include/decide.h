@@ -89,4 +89,12 @@ void decide_abort(struct session *s);
  */
 void decide_also(struct session *s, struct verdict *v);
 
+/*
+ * The connection ended (the glue's xxfi_close; the what-if at quit and at
+ * the next connect): give back what it held in shared counters, such as
+ * its place in the concurrency count.  S may be NULL, and connect may
+ * never have happened.  Call it before session_free.
+ */
+void decide_close(struct session *s);
+
 #endif

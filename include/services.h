@@ -7,6 +7,9 @@
  * thread-safe.  The what-if mode creates them too, so a what-if run sees
  * the same DNS answers and counters as the daemon would.  A member is NULL
  * when its back end is not configured.
+ *
+ * The back ends are chosen at start-up: a reload that changes the store
+ * keeps the running one (the glue says so in the log).
  */
 #ifndef RG_SERVICES_H
 #define RG_SERVICES_H
@@ -17,6 +20,7 @@
 
 struct services {
 	struct store *store;	/* counter store (store = memory | redis://...) */
+	long clock_ms;		/* what-if: a virtual clock in ms (> 0); 0: the real clock */
 };
 
 /* Create the back ends CFG asks for; false with D filled on failure. */
@@ -24,5 +28,12 @@ bool services_init(struct services *svc, const struct config *cfg, struct diag *
 
 /* Release them; accepts a zeroed struct. */
 void services_free(struct services *svc);
+
+/*
+ * The time counters are kept in: the monotonic clock in ms, or the
+ * what-if's virtual clock.  (A Redis store shared by several hosts uses
+ * the Redis server's clock for rates instead; see store_redis_new.)
+ */
+long services_now_ms(const struct services *svc);
 
 #endif

@@ -166,6 +166,22 @@ answer(SMFICTX *ctx, const struct verdict *v)
 	return SMFIS_TEMPFAIL;
 }
 
+/*
+ * Is HOSTNAME a name the MTA verified (forward-confirmed)?  Both MTAs pass
+ * "[ip]" when the client has none; Sendmail also says how its lookup went
+ * in {client_resolve} (OK, FAIL, FORGED, TEMP), and anything but OK means
+ * the name is not to be believed.
+ */
+static bool
+client_name_verified(const struct session *s, const char *hostname)
+{
+	const char *resolve = session_macro(s, "{client_resolve}");
+
+	if (hostname == NULL || hostname[0] == '[' || hostname[0] == '\0')
+		return false;
+	return resolve == NULL || strcmp(resolve, "OK") == 0;
+}
+
 /* ---- callbacks ---- */
 
 /* Our glue flags for a connection offered steps F1, needing NEEDS. */
@@ -212,6 +228,9 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	atomic_store(&last_glue_flags, flags);
 	if ((s = conn_session(ctx)) != NULL)
 		session_set_glue_flags(s, flags);
+	/* Recipients the MTA refuses itself count as bad recipients (1.5). */
+	if (needs & NEED_REJECTED_RCPTS)
+		steps |= SMFIP_RCPT_REJ;
 
 	(void)f2;
 	(void)f3;
@@ -247,8 +266,7 @@ rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		client = &ip;
 	else if (ipaddr_parse(session_macro(s, "{client_addr}"), &ip))
 		client = &ip;
-	/* Postfix passes "[ip]" when the client has no verified name. */
-	if (hostname == NULL || hostname[0] == '[')
+	if (!client_name_verified(s, hostname))
 		hostname = "unknown";
 	decide_connect(s, client, hostname, &v);
 	return answer(ctx, &v);
@@ -416,6 +434,7 @@ rg_close(SMFICTX *ctx)
 
 	if (s != NULL) {
 		smfi_setpriv(ctx, NULL);
+		decide_close(s);
 		session_free(s);
 		atomic_fetch_sub(&live_sessions, 1);
 		stats_sessions(-1);
@@ -465,6 +484,11 @@ reload(const char *config_path, const char *why)
 		stats_reload(false, 0);
 	} else {
 		config_diff(old ? old->cfg : NULL, snap->cfg, changed, sizeof(changed));
+		if (old != NULL && (strcmp(old->cfg->store, snap->cfg->store) != 0 ||
+				       old->cfg->store_timeout != snap->cfg->store_timeout ||
+				       old->cfg->store_max_entries != snap->cfg->store_max_entries))
+			log_msg(LOG_WARNING, "the counter store is set up at start-up: "
+					     "the new store settings take effect when relayguard restarts");
 		snapshot_install(snap);
 		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
 		    config_path, why, snap->generation, old ? old->generation : 0,

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clients.h"
 #include "decide.h"
+#include "flood.h"
 #include "log.h"
 #include "loops.h"
 #include "relay.h"
@@ -27,9 +29,14 @@
  * postmaster exemption, before every other built-in check of the stage,
  * so an administrator's rule can override a built-in (OK, SKIP, RELAY)
  * but never the syntax checks or postmaster's reachability.
+ *
+ * Connection control and connection floods answer at connect: their point
+ * is the connection.
  */
 static const struct check connect_checks[] = {
 	{CHK_RULES, ruleeval_connect},
+	{CHK_CLIENTS, clients_connect},
+	{CHK_LIMITS, flood_connect},
 	{CHK_COUNT, NULL},
 };
 
@@ -38,9 +45,11 @@ static const struct check helo_checks[] = {
 	{CHK_COUNT, NULL},
 };
 
+/* A flood is refused before a turf: the limits count every message. */
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
 	{CHK_RULES, ruleeval_mail},
+	{CHK_LIMITS, flood_mail},
 	{CHK_TURF, loops_mail_turf_sender},
 	{CHK_COUNT, NULL},
 };
@@ -49,15 +58,20 @@ static const struct check mail_checks[] = {
  * loops_rcpt_turf comes after the relay check (a blackhole never makes us
  * accept mail we would not relay) and before local_recipients (a
  * blackholed or turfed recipient must not get "user unknown": that NDR is
- * what feeds a loop).
+ * what feeds a loop).  Limits come twice: the penalty and max_recipients
+ * before the postmaster exemption (a flood is a flood, whoever it is
+ * addressed to; both answer 4xx), the recipient rates last, so only
+ * recipients that would be accepted are counted.
  */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
+	{CHK_LIMITS, flood_rcpt_first},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
 	{CHK_RULES, ruleeval_rcpt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_TURF, loops_rcpt_turf},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_LIMITS, flood_rcpt_last},
 	{CHK_COUNT, NULL},
 };
 
@@ -81,6 +95,7 @@ static const struct check body_checks[] = {
 /* Checks that may refuse the whole message at eom; the turf candidates run after them. */
 static const struct check eom_checks[] = {
 	{CHK_RULES, ruleeval_eom},
+	{CHK_LIMITS, flood_eom},
 	{CHK_COUNT, NULL},
 };
 
@@ -317,12 +332,22 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 
 /* ---- stages ---- */
 
+/* Start deciding one event at stage ST. */
+static void
+begin(struct session *s, enum stage st, struct verdict *v)
+{
+	verdict_clear(v);
+	s->stage = st;
+	s->counters[0] = '\0';
+}
+
 void
 decide_connect(struct session *s, const struct ipaddr *client, const char *client_name,
     struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_CONNECT;
+	begin(s, STAGE_CONNECT, v);
+	flood_close(s); /* a second connect on one session: the first connection is over */
+	s->client_key[0] = '\0';
 	s->have_client = client != NULL && (client->family == AF_INET || client->family == AF_INET6);
 	if (s->have_client) {
 		s->client = *client;
@@ -338,8 +363,7 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
 void
 decide_helo(struct session *s, const char *helo, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_HELO;
+	begin(s, STAGE_HELO, v);
 	s->have_helo = helo != NULL;
 	str_copy(s->helo, sizeof(s->helo), helo ? helo : "");
 	run_checks(s, helo_checks, v);
@@ -348,13 +372,13 @@ decide_helo(struct session *s, const char *helo, struct verdict *v)
 void
 decide_mail(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
-	(void)args;
-	verdict_clear(v);
+	begin(s, STAGE_MAIL, v);
 	session_reset_message(s);
-	s->stage = STAGE_MAIL;
 	s->have_sender = true;
 	str_copy(s->sender, sizeof(s->sender), addr ? addr : "");
+	s->cur_args = args;
 	run_checks(s, mail_checks, v);
+	s->cur_args = NULL;
 }
 
 /* RCPT macros describe one recipient: forget them once it is decided. */
@@ -366,30 +390,48 @@ forget_rcpt_macros(struct session *s)
 	session_set_macro(s, "{rcpt_addr}", NULL);
 }
 
+/*
+ * A recipient the MTA refused itself (it shows them when we ask for
+ * SMFIP_RCPT_REJ, with {rcpt_mailer} "error"): its answer stands, so it is
+ * only counted, and it is no recipient of the message.
+ */
+static bool
+refused_by_mta(const struct session *s)
+{
+	const char *mailer = session_macro(s, "{rcpt_mailer}");
+
+	return mailer != NULL && strcmp(mailer, "error") == 0;
+}
+
 void
 decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
 	static const struct reply_tmpl too_many = {"452", "4.5.3", "Too many recipients"};
 
-	(void)args;
-	verdict_clear(v);
-	s->stage = STAGE_RCPT;
+	begin(s, STAGE_RCPT, v);
 	s->cur_rcpt = addr ? addr : "";
 	s->cur_rcpt_flags = 0;
+	s->cur_args = args;
 	memset(&s->cur_rcpt_addr, 0, sizeof(s->cur_rcpt_addr));
-	if (s->nrcpts >= CAP_RCPTS) {
-		session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+	if (refused_by_mta(s)) {
+		flood_rcpt_mta_refused(s);
 		finish(s, v);
 	} else {
-		run_checks(s, rcpt_checks, v);
+		if (s->nrcpts >= CAP_RCPTS)
+			session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+		else
+			run_table(s, rcpt_checks, v);
+		flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
+		finish(s, v);
+		/* A recipient the client will see accepted is remembered for eom
+		 * (a rule's QUARANTINE too: it acts on the message). */
+		if (!action_is_refusal(v->action) && !session_keep_rcpt(s))
+			internal_error(s, v, "out of memory keeping a recipient");
 	}
-	/* A recipient the client will see accepted is remembered for eom (the
-	 * glue accepts a DISCARD at RCPT and deletes the recipient at eom). */
-	if (!action_is_refusal(v->action) && !session_keep_rcpt(s))
-		internal_error(s, v, "out of memory keeping a recipient");
 	forget_rcpt_macros(s);
 	ruleeval_rcpt_done(s);
 	s->cur_rcpt = NULL;
+	s->cur_args = NULL;
 }
 
 void
@@ -397,8 +439,7 @@ decide_data(struct session *s, struct verdict *v)
 {
 	static const struct reply_tmpl none = {"554", "5.5.1", "No valid recipients"};
 
-	verdict_clear(v);
-	s->stage = STAGE_DATA;
+	begin(s, STAGE_DATA, v);
 	/* A DATA with no accepted recipient never reaches the body (the MTA
 	 * normally stops it first; this is the belt to its braces). */
 	if (s->nrcpts == 0)
@@ -464,7 +505,8 @@ copy_add(struct session *s, const void *data, size_t len)
 bool
 decide_body_wanted(const struct session *s)
 {
-	return s->mg.spool != NULL || loops_repeat_pending(s) || ruleeval_body_wanted(s);
+	return s->mg.spool != NULL || loops_repeat_pending(s) || flood_body_wanted(s) ||
+	       ruleeval_body_wanted(s);
 }
 
 /*
@@ -525,8 +567,9 @@ run_candidate(struct session *s, enum check_id id, check_fn fn, struct verdict *
 void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_HEADER;
+	begin(s, STAGE_HEADER, v);
+	/* "Name: value" CRLF, as the message holds it (max_message_size) */
+	s->msg_bytes += strlen(name) + strlen(value) + 4;
 	if (s->mg.have_deferred)
 		return; /* decided: the rest of the headers changes nothing */
 	copy_start(s);
@@ -549,8 +592,8 @@ decide_header(struct session *s, const char *name, const char *value, struct ver
 void
 decide_eoh(struct session *s, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_EOH;
+	begin(s, STAGE_EOH, v);
+	s->msg_bytes += 2; /* the empty line after the header */
 	copy_start(s);
 	s->mg.in_body = true;
 	if (s->mg.have_deferred) {
@@ -565,8 +608,8 @@ decide_eoh(struct session *s, struct verdict *v)
 void
 decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_BODY;
+	begin(s, STAGE_BODY, v);
+	s->msg_bytes += len;
 	copy_start(s);
 	copy_add(s, chunk, len);
 	/* The repeat check runs as soon as the fingerprint is complete, so the
@@ -801,8 +844,7 @@ decide_eom(struct session *s, struct verdict *v)
 	struct verdict noted;
 	bool have_note = false;
 
-	verdict_clear(v);
-	s->stage = STAGE_EOM;
+	begin(s, STAGE_EOM, v);
 	copy_start(s);
 	run_table(s, eom_checks, v);
 	if (v->action != ACT_CONTINUE || v->monitored) {
@@ -838,4 +880,13 @@ decide_abort(struct session *s)
 		return;
 	session_reset_message(s);
 	session_set_macro(s, "i", NULL); /* the queue id belonged to that message */
+}
+
+void
+decide_close(struct session *s)
+{
+	if (s == NULL)
+		return;
+	s->counters[0] = '\0';
+	flood_close(s);
 }

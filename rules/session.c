@@ -65,6 +65,7 @@ session_reset_message(struct session *s)
 	changes_free(&s->changes);
 	s->have_sender = false;
 	s->sender[0] = '\0';
+	s->msg_bytes = 0;
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
 	turf_spool_free(s->mg.spool);
 	memset(&s->mg, 0, sizeof(s->mg));
@@ -181,17 +182,62 @@ session_glue_flags(const struct session *s)
 	return s->glue_flags;
 }
 
+const char *
+session_counters(const struct session *s)
+{
+	return s->counters;
+}
+
+void
+session_counter(struct session *s, const char *fmt, ...)
+{
+	size_t len = strlen(s->counters);
+	va_list ap;
+	int n;
+
+	if (len + 2 >= sizeof(s->counters))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->counters + len, sizeof(s->counters) - len - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s->counters[len] = '\0';
+		return;
+	}
+	len = strlen(s->counters);
+	s->counters[len] = '\n';
+	s->counters[len + 1] = '\0';
+}
+
 /* ---- facts ---- */
 
+/* Macro NAME as an address that names one host (not 0.0.0.0 or ::). */
+static bool
+macro_host_addr(const struct session *s, const char *name, struct ipaddr *out)
+{
+	const char *v = session_macro(s, name);
+	size_t i, n;
+
+	if (v == NULL || !ipaddr_parse(v, out))
+		return false;
+	n = out->family == AF_INET ? 4 : 16;
+	for (i = 0; i < n; i++)
+		if (out->a[i] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * The address the client connected to.  Sendmail's {if_addr} is exactly
+ * that (getsockname on the connection) but is left unset on loopback; its
+ * {daemon_addr} is the address the daemon listens on, 0.0.0.0 (or ::)
+ * unless DaemonPortOptions names one (sendmail daemon.c).  Postfix sends
+ * {daemon_addr}, the local end of the connection, and no {if_addr}.
+ */
 bool
 session_daemon_addr(const struct session *s, struct ipaddr *out)
 {
-	/* Postfix sends {daemon_addr}; Sendmail {if_addr} (and {daemon_addr} on request). */
-	const char *v = session_macro(s, "{daemon_addr}");
-
-	if (v == NULL || !ipaddr_parse(v, out))
-		v = session_macro(s, "{if_addr}");
-	return v != NULL && ipaddr_parse(v, out);
+	return macro_host_addr(s, "{if_addr}", out) || macro_host_addr(s, "{daemon_addr}", out);
 }
 
 bool

@@ -68,6 +68,12 @@ snapshot_load(const char *path, struct diag *d)
 	}
 	snap->cfg = cfg;
 	snap->needs = loops_needs(cfg);
+	/* max_message_size counts header and body bytes; client_bad_recipients
+	 * counts the recipients the MTA refuses before we see them too */
+	if (cfg->max_message_size.max > 0)
+		snap->needs |= NEED_HEADERS | NEED_BODY;
+	if (cfg->client_bad_recipients.rate.limit > 0)
+		snap->needs |= NEED_REJECTED_RCPTS;
 	snap->rules = rules;
 	snap->needs |= ruleset_needs(rules);
 	if (cfg->turf_dir == NULL)

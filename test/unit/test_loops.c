@@ -228,7 +228,7 @@ test_store_down(void)
 {
 	static const struct store_ops ops = {down_rate, NULL, down_note, NULL, NULL, NULL};
 	struct store down = {&ops};
-	struct services svc = {&down};
+	struct services svc = {.store = &down};
 	struct snapshot *snap = load("store_failure = tempfail\n", false);
 	struct session *s = start(snap, &svc, "<>");
 	struct verdict v;
