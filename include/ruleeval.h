@@ -9,8 +9,11 @@
  * cost grows with the input, not with the number of rules.
  *
  * Where the rules run (the stage tables in decide.c):
- *   connect, helo   the only checks of the stage; refusals are delayed
- *   mail            after the sender's syntax check; refusals are delayed
+ *   connect         before clients and the connection limits; refusals
+ *                   are delayed
+ *   helo            the only checks of the stage; refusals are delayed
+ *   mail            after the sender's syntax check, before the limits and
+ *                   turf_senders; refusals are delayed
  *   rcpt            after syntax and the postmaster exemption, before the
  *                   relay check and every other built-in check, so a rule
  *                   can OK, SKIP or RELAY for them; delayed refusals of
