@@ -7,15 +7,24 @@
  * thread-safe.  The what-if mode creates them too, so a what-if run sees
  * the same DNS answers and counters as the daemon would.  A member is NULL
  * when its back end is not configured.
+ *
+ * They are built from the configuration loaded at start: dns_resolvers
+ * and dns_config take effect at the next restart, not at a reload.
  */
 #ifndef RG_SERVICES_H
 #define RG_SERVICES_H
 
+#include "caps.h"
 #include "config.h"
 #include "diag.h"
 
+struct dns;
+struct spf_server;
+
 struct services {
-	int placeholder;	/* DNS, SPF and the counter store join here */
+	struct dns *dns;		/* the shared resolver (dns.h) */
+	struct spf_server *spf;		/* libspf2 on that resolver (spf.h) */
+	char hostname[CAP_DOMAIN_LEN + 1]; /* gethostname(): default authserv_id, our name */
 };
 
 /* Create the back ends CFG asks for; false with D filled on failure. */

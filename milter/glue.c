@@ -499,13 +499,6 @@ glue_run(const struct options *o, int ready_fd)
 	}
 	diag_free(&d);
 	snapshot_install(snap);
-	diag_init(&d);
-	if (!services_init(&services, snap->cfg, &d)) {
-		for (size_t k = 0; k < d.n; k++)
-			log_msg(LOG_ERR, "%s", d.msgs[k]);
-		exit(EXIT_CONFIG);
-	}
-	diag_free(&d);
 	conn = o->socket ? o->socket : snap->cfg->socket;
 	user = o->user ? o->user : snap->cfg->user;
 	if (conn == NULL)
@@ -524,6 +517,19 @@ glue_run(const struct options *o, int ready_fd)
 	for (i = 0; i < 5; i++)
 		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	/*
+	 * The shared back ends start threads (libunbound, the DNS dispatcher):
+	 * after the fork that made this worker and after the signal mask, so
+	 * they inherit it.
+	 */
+	diag_init(&d);
+	if (!services_init(&services, snap->cfg, &d)) {
+		for (size_t k = 0; k < d.n; k++)
+			log_msg(LOG_ERR, "%s", d.msgs[k]);
+		exit(EXIT_CONFIG);
+	}
+	diag_free(&d);
 
 	umask(007); /* unix socket: owner and group only */
 	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)

@@ -12,22 +12,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authres.h"
 #include "decide.h"
+#include "helo.h"
 #include "log.h"
+#include "rdns.h"
 #include "relay.h"
+#include "sender_domain.h"
 #include "session_priv.h"
+#include "spf.h"
 #include "strbuf.h"
 
-static const struct check mail_checks[] = {
-	{CHK_SYNTAX, relay_mail_syntax},
+/* rdns_check is in every table before RCPT and acts only at rdns_stage. */
+static const struct check connect_checks[] = {
+	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
 
+static const struct check helo_checks[] = {
+	{CHK_RDNS, rdns_check},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check mail_checks[] = {
+	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_RDNS, rdns_check},
+	{CHK_COUNT, NULL},
+};
+
+/*
+ * The identity checks come after the anti-relay ones: a relay attempt is
+ * refused as such without any DNS, and postmaster (always_accept) ends
+ * the checks before them.
+ */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_RDNS, rdns_check},
+	{CHK_HELO, helo_check},
+	{CHK_SENDER_DOMAIN, sender_domain_check},
+	{CHK_SPF, spf_check},
 	{CHK_COUNT, NULL},
 };
 
@@ -137,12 +163,20 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 
 /* ---- stages ---- */
 
+/* Start deciding a command: its stage, and the deadline of its DNS waits (dns_timeout). */
+static void
+begin(struct session *s, enum stage st, struct verdict *v)
+{
+	verdict_clear(v);
+	s->stage = st;
+	dns_deadline_in(s->cfg->dns_timeout, &s->dns_deadline);
+}
+
 void
 decide_connect(struct session *s, const struct ipaddr *client, const char *client_name,
     struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_CONNECT;
+	begin(s, STAGE_CONNECT, v);
 	s->have_client = client != NULL && (client->family == AF_INET || client->family == AF_INET6);
 	if (s->have_client) {
 		s->client = *client;
@@ -152,26 +186,25 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
 		s->client_addr[0] = '\0';
 	}
 	str_copy(s->client_name, sizeof(s->client_name), client_name ? client_name : "");
-	finish(s, v);
+	rdns_connect(s);
+	run_checks(s, connect_checks, v);
 }
 
 void
 decide_helo(struct session *s, const char *helo, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_HELO;
+	begin(s, STAGE_HELO, v);
 	s->have_helo = helo != NULL;
 	str_copy(s->helo, sizeof(s->helo), helo ? helo : "");
-	finish(s, v);
+	run_checks(s, helo_checks, v);
 }
 
 void
 decide_mail(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
 	(void)args;
-	verdict_clear(v);
+	begin(s, STAGE_MAIL, v);
 	session_reset_message(s);
-	s->stage = STAGE_MAIL;
 	s->have_sender = true;
 	str_copy(s->sender, sizeof(s->sender), addr ? addr : "");
 	run_checks(s, mail_checks, v);
@@ -192,8 +225,7 @@ decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdi
 	static const struct reply_tmpl too_many = {"452", "4.5.3", "Too many recipients"};
 
 	(void)args;
-	verdict_clear(v);
-	s->stage = STAGE_RCPT;
+	begin(s, STAGE_RCPT, v);
 	s->cur_rcpt = addr ? addr : "";
 	s->cur_rcpt_flags = 0;
 	memset(&s->cur_rcpt_addr, 0, sizeof(s->cur_rcpt_addr));
@@ -215,8 +247,7 @@ decide_data(struct session *s, struct verdict *v)
 {
 	static const struct reply_tmpl none = {"554", "5.5.1", "No valid recipients"};
 
-	verdict_clear(v);
-	s->stage = STAGE_DATA;
+	begin(s, STAGE_DATA, v);
 	/* A DATA with no accepted recipient never reaches the body (the MTA
 	 * normally stops it first; this is the belt to its braces). */
 	if (s->nrcpts == 0)
@@ -227,17 +258,14 @@ decide_data(struct session *s, struct verdict *v)
 void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
-	(void)name;
-	(void)value;
-	verdict_clear(v);
-	s->stage = STAGE_HEADER;
+	begin(s, STAGE_HEADER, v);
+	authres_header(s, name, value);
 }
 
 void
 decide_eoh(struct session *s, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_EOH;
+	begin(s, STAGE_EOH, v);
 }
 
 void
@@ -245,8 +273,7 @@ decide_body(struct session *s, const unsigned char *chunk, size_t len, struct ve
 {
 	(void)chunk;
 	(void)len;
-	verdict_clear(v);
-	s->stage = STAGE_BODY;
+	begin(s, STAGE_BODY, v);
 }
 
 /* reroute: old.example -> new.example for every accepted recipient (DESIGN "Anti-relay"). */
@@ -280,13 +307,14 @@ apply_reroute(struct session *s)
 void
 decide_eom(struct session *s, struct verdict *v)
 {
-	verdict_clear(v);
-	s->stage = STAGE_EOM;
+	begin(s, STAGE_EOM, v);
 	if (!apply_reroute(s)) {
 		internal_error(s, v, "out of memory rerouting");
 		finish(s, v);
 		return;
 	}
+	if (!authres_eom(s))
+		internal_error(s, v, "out of memory adding Authentication-Results");
 	finish(s, v);
 }
 

@@ -5,15 +5,26 @@
 #include "autoconf.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include "dns.h"
 #include "services.h"
+#include "spf.h"
+#include "strbuf.h"
 
 bool
 services_init(struct services *svc, const struct config *cfg, struct diag *d)
 {
-	(void)cfg;
-	(void)d;
 	memset(svc, 0, sizeof(*svc));
+	if (gethostname(svc->hostname, sizeof(svc->hostname) - 1) != 0 || svc->hostname[0] == '\0')
+		str_copy(svc->hostname, sizeof(svc->hostname), "localhost");
+	/* The resolver exists even when no check uses DNS yet: a reload may turn one on. */
+	if ((svc->dns = dns_new(cfg, d)) == NULL)
+		return false;
+	if ((svc->spf = spf_server_new(svc->dns, svc->hostname, d, cfg->path)) == NULL) {
+		services_free(svc);
+		return false;
+	}
 	return true;
 }
 
@@ -22,5 +33,7 @@ services_free(struct services *svc)
 {
 	if (svc == NULL)
 		return;
+	spf_server_free(svc->spf);
+	dns_free(svc->dns);
 	memset(svc, 0, sizeof(*svc));
 }

@@ -13,8 +13,11 @@
 #include "caps.h"
 #include "changes.h"
 #include "decide.h"
+#include "iprev.h"
 #include "ipaddr.h"
+#include "sender_domain.h"
 #include "session.h"
+#include "spf.h"
 #include "verdict.h"
 
 struct macro {
@@ -30,6 +33,9 @@ struct rcpt_entry {
 
 #define RCPT_EXEMPT	0x01	/* always_accept_recipients (postmaster) */
 #define RCPT_LOCAL	0x02	/* a local destination */
+
+/* Forged Authentication-Results remembered per message (authres.h says what happens beyond). */
+#define CAP_AUTHRES_FORGED 32
 
 struct session {
 	struct snapshot *snap;
@@ -48,6 +54,16 @@ struct session {
 	size_t nmacros;
 	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session */
 
+	/* identity checks (iprev.h, rdns.h, helo.h) */
+	struct timespec dns_deadline;	/* DNS bound of the command being decided (dns_timeout) */
+	struct iprev *iprev;		/* PTR + forward lookups, started at connect */
+	bool rdns_known;		/* rdns is final (not a timeout) */
+	struct iprev_result rdns;
+	char helo_checked[CAP_HELO_LEN + 1]; /* the HELO helo_dns belongs to */
+	bool helo_dns_known;
+	enum dns_status helo_dns;	/* does the HELO name resolve (helo_checks resolves) */
+	enum dns_why helo_dns_why;
+
 	/* current message */
 	bool have_sender;
 	char sender[CAP_ADDR_LEN + 1];	/* the path as typed, printable form for logs */
@@ -55,6 +71,13 @@ struct session {
 	struct rcpt_entry *rcpts;
 	size_t nrcpts, caprcpts;
 	struct changes changes;
+	bool spf_done;			/* spf holds this message's outcome (spf.h) */
+	struct spf_outcome spf;
+	enum sender_domain_class sender_domain;	/* SD_UNKNOWN until checked */
+	enum dns_why sender_domain_why;
+	unsigned n_authres;		/* Authentication-Results headers so far (authres.h) */
+	unsigned n_forged;		/* of those, claiming our authserv-id */
+	unsigned forged[CAP_AUTHRES_FORGED];	/* their 1-based indexes among the A-R headers */
 
 	/* the command being decided */
 	enum stage stage;
@@ -70,6 +93,16 @@ bool session_may_relay(const struct session *s);
 bool session_is_trusted(const struct session *s);
 bool session_is_authenticated(const struct session *s);
 bool session_is_internal(const struct session *s);
+
+/*
+ * Inside our trust boundary for the identity checks (rdns, helo, spf)
+ * and the Authentication-Results rules: a trusted network, an
+ * authenticated client or an internal interface.
+ */
+bool session_identity_exempt(const struct session *s);
+
+/* Our authserv-id (RFC 8601 2.5): authserv_id, or the host name. */
+const char *session_authserv_id(const struct session *s);
 
 /* The daemon (local) address the client connected to, if the MTA said. */
 bool session_daemon_addr(const struct session *s, struct ipaddr *out);
@@ -87,6 +120,13 @@ bool session_literal_is_ours(const struct session *s, const struct ipaddr *ip);
  */
 void session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
     const char *by, const char *detail, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * A check that passed adds "CHECK: what it saw" to V's detail (what-if
+ * shows it), as long as nothing has decided V yet.
+ */
+void session_note_pass(struct verdict *v, const char *check, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Set V's decider and detail without changing its action. */
 void session_note(struct verdict *v, const char *by, const char *detail, ...)

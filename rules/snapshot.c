@@ -31,6 +31,9 @@ snapshot_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	snap->cfg = cfg;
+	/* Annotating means removing forged Authentication-Results: that needs the header (authres.h). */
+	if (cfg->rdns != RDNS_OFF || cfg->spf != SPF_OFF)
+		snap->needs |= NEED_HEADERS;
 	atomic_init(&snap->refs, 1);
 	return snap;
 }
