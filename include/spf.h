@@ -64,7 +64,7 @@ struct spf_outcome {
 	enum spf_result result;
 	bool helo_identity;		/* the HELO identity was checked (null sender) */
 	char domain[CAP_DOMAIN_LEN + 1];	/* the checked domain; "" if there was none */
-	char explanation[CAP_REPLY_TEXT];	/* fail: RFC 7208 6.2 text, as published */
+	char explanation[CAP_REPLY_TEXT];	/* fail, softfail: RFC 7208 6.2 text, as published */
 	char problem[160];		/* none/temperror/permerror: why, for logs and headers */
 	unsigned terms, voids, queries;	/* DNS use of the evaluation */
 };
@@ -92,10 +92,10 @@ void spf_evaluate(struct spf_server *srv, const struct ipaddr *client, const cha
 const char *spf_result_name(enum spf_result r);
 
 /*
- * The Received-SPF field value of RFC 7208 9.1 for O (folded with "\n\t",
- * no CR).  RECEIVER is the authserv-id; the other arguments are the
- * session's facts (NULL when unknown); untrusted text is quoted or cut to
- * printable characters.
+ * The Received-SPF field value of RFC 7208 9.1 for O, on one line (the
+ * caller folds it).  RECEIVER is the authserv-id; the other arguments are
+ * the session's facts (NULL when unknown); untrusted text is quoted or
+ * cut to printable characters.
  */
 void spf_received_value(const struct spf_outcome *o, const char *receiver,
     const char *client_addr, const char *helo, const char *sender, char *buf, size_t size);

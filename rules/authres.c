@@ -93,6 +93,47 @@ delete_forged(struct session *s)
 	return true;
 }
 
+/*
+ * Fold VALUE of field NAME into OUT (RFC 5322 2.2.3): a space outside
+ * quoted strings becomes "\n\t" where a line would pass 78 characters.
+ * The milter protocol wants LF, not CRLF (LIBRARIES 1.9).
+ */
+static void
+fold(const char *name, const char *value, char *out, size_t size)
+{
+	struct strbuf sb;
+	size_t col = strlen(name) + 2, i, word;
+	bool quoted = false;
+
+	strbuf_init(&sb, out, size);
+	for (i = 0; value[i] != '\0'; i += word) {
+		/* One word: up to the next space outside quotes. */
+		for (word = 0; value[i + word] != '\0' && (quoted || value[i + word] != ' ' || word == 0);
+		     word++) {
+			if (value[i + word] == '"' && (i + word == 0 || value[i + word - 1] != '\\'))
+				quoted = !quoted;
+		}
+		if (value[i] == ' ' && col + word > 78) {
+			strbuf_add(&sb, "\n\t");
+			strbuf_addn(&sb, value + i + 1, word - 1);
+			col = 8 + word - 1;
+		} else {
+			strbuf_addn(&sb, value + i, word);
+			col += word;
+		}
+	}
+}
+
+/* Insert field NAME: VALUE, folded, at the top. */
+static bool
+insert_folded(struct session *s, const char *name, const char *value)
+{
+	char folded[AUTHRES_VALUE_MAX + 64];
+
+	fold(name, value, folded, sizeof(folded));
+	return session_add_header(s, HDR_INSERT, name, folded, 0);
+}
+
 /* Is TEXT safe inside a comment or as a bare token: a host name? */
 static bool
 plain_name(const char *text)
@@ -122,7 +163,7 @@ add_iprev(struct strbuf *sb, struct session *s)
 static void
 add_spf(struct strbuf *sb, const struct spf_outcome *o)
 {
-	strbuf_addf(sb, ";\n\tspf=%s", spf_result_name(o->result));
+	strbuf_addf(sb, "; spf=%s", spf_result_name(o->result));
 	if (o->result == SPF_R_TEMPERROR || o->result == SPF_R_PERMERROR)
 		strbuf_addf(sb, " reason=\"%s\"", o->problem);
 	if (plain_name(o->domain))
@@ -142,7 +183,7 @@ add_received_spf(struct session *s, const struct spf_outcome *o)
 		snprintf(sender, sizeof(sender), "%s@%s", a->local, a->domain);
 	spf_received_value(o, session_authserv_id(s), s->client_addr, s->have_helo ? s->helo : NULL,
 	    (a->flags & ADDR_NULL) ? NULL : sender, value, sizeof(value));
-	return session_add_header(s, HDR_INSERT, "Received-SPF", value, 0);
+	return insert_folded(s, "Received-SPF", value);
 }
 
 bool
@@ -166,5 +207,5 @@ authres_eom(struct session *s)
 		add_spf(&sb, o);
 	if (sb.len == strlen(session_authserv_id(s)))
 		strbuf_add(&sb, "; none"); /* nothing was checked (RFC 8601 2.2) */
-	return session_add_header(s, HDR_INSERT, "Authentication-Results", value, 0);
+	return insert_folded(s, "Authentication-Results", value);
 }

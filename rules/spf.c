@@ -366,7 +366,7 @@ spf_server_new(struct dns *dns, const char *receiver, struct diag *d, const char
 	SPF_server_set_rec_dom(srv->lib, receiver);
 	/* Used when the domain publishes no exp= (RFC 7208 6.2); libspf2's own points to a dead site. */
 	SPF_server_set_explanation(srv->lib,
-	    "%{i}%_is%_not%_one%_of%_the%_designated%_mail%_servers%_of%_%{o}", &resp);
+	    "%{c}%_is%_not%_one%_of%_the%_designated%_mail%_servers%_of%_%{o}", &resp);
 	SPF_response_free(resp);
 	return srv;
 oom:
@@ -522,7 +522,8 @@ spf_evaluate(struct spf_server *srv, const struct ipaddr *client, const char *he
 	if (b.over_terms || b.over_voids || b.over_queries || b.over_mx)
 		out->result = SPF_R_PERMERROR;
 	describe(out, &b, resp);
-	if (out->result == SPF_R_FAIL && SPF_response_get_explanation(resp) != NULL)
+	if ((out->result == SPF_R_FAIL || out->result == SPF_R_SOFTFAIL) &&
+	    SPF_response_get_explanation(resp) != NULL)
 		str_copy(out->explanation, sizeof(out->explanation), SPF_response_get_explanation(resp));
 	out->terms = b.terms;
 	out->voids = b.voids;
@@ -548,27 +549,16 @@ add_quoted(struct strbuf *sb, const char *text)
 	strbuf_addc(sb, '"');
 }
 
-/* Append one "key=value;" pair, folding before it when the line would pass 78 columns. */
+/* Append one " key=value;" pair. */
 static void
-add_pair(struct strbuf *sb, size_t *linestart, const char *key, const char *value, bool quote)
+add_pair(struct strbuf *sb, const char *key, const char *value, bool quote)
 {
-	char pair[2 * CAP_ADDR_LEN + 32];
-	struct strbuf pb;
-
-	strbuf_init(&pb, pair, sizeof(pair));
-	strbuf_addf(&pb, "%s=", key);
+	strbuf_addf(sb, " %s=", key);
 	if (quote)
-		add_quoted(&pb, value);
+		add_quoted(sb, value);
 	else
-		strbuf_add(&pb, value);
-	strbuf_addc(&pb, ';');
-	if (sb->len - *linestart + 1 + pb.len > 78 - sizeof("Received-SPF: ")) {
-		strbuf_add(sb, "\n\t");
-		*linestart = sb->len - 1;
-	} else {
-		strbuf_addc(sb, ' ');
-	}
-	strbuf_add(sb, pair);
+		strbuf_add(sb, value);
+	strbuf_addc(sb, ';');
 }
 
 /* The human-readable comment of the result (RFC 7208 9.1 examples). */
@@ -597,19 +587,18 @@ spf_received_value(const struct spf_outcome *o, const char *receiver, const char
     const char *helo, const char *sender, char *buf, size_t size)
 {
 	struct strbuf sb;
-	size_t linestart = 0;
 	const char *ip = client_addr ? client_addr : "unknown";
 
 	strbuf_init(&sb, buf, size);
 	strbuf_add(&sb, spf_result_name(o->result));
 	add_comment(&sb, o, receiver, ip);
-	add_pair(&sb, &linestart, "client-ip", ip, strchr(ip, ':') != NULL);
+	add_pair(&sb, "client-ip", ip, strchr(ip, ':') != NULL);
 	if (sender != NULL)
-		add_pair(&sb, &linestart, "envelope-from", sender, true);
+		add_pair(&sb, "envelope-from", sender, true);
 	if (helo != NULL)
-		add_pair(&sb, &linestart, "helo", helo, !domain_is_valid(helo));
-	add_pair(&sb, &linestart, "receiver", receiver, false);
-	add_pair(&sb, &linestart, "identity", o->helo_identity ? "helo" : "mailfrom", false);
+		add_pair(&sb, "helo", helo, !domain_is_valid(helo));
+	add_pair(&sb, "receiver", receiver, false);
+	add_pair(&sb, "identity", o->helo_identity ? "helo" : "mailfrom", false);
 }
 
 /* ---- the check ---- */

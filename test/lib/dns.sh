@@ -9,9 +9,11 @@
 #                        EXIT trap dns_start installs, unless the caller
 #                        set DNS_NO_TRAP=1 and calls dns_stop itself)
 #
-# The server answers only what the fragments say: "." is a static local
-# zone, so nothing ever leaves 127.0.0.0/8.  so-reuseport is off, so two
-# tests that pick the same port cannot both bind it.
+# The server answers only what the fragments say; each fragment makes "."
+# a local zone (static: NXDOMAIN for the rest; deny: no answer at all), and
+# it never queries anything (do-not-query-localhost, no root hints used),
+# so nothing ever leaves 127.0.0.0/8.  so-reuseport is off, so two tests
+# that pick the same port cannot both bind it.
 DNS_PORT=
 DNS_DIR=
 DNS_PID=
@@ -37,7 +39,7 @@ dns_write_conf() {
 		printf '\tpidfile: "%s/unbound.pid"\n\tlogfile: "%s/unbound.log"\n' "$DNS_DIR" "$DNS_DIR"
 		printf '\tuse-syslog: no\n\tverbosity: 1\n\tnum-threads: 1\n\tso-reuseport: no\n'
 		printf '\tdo-ip6: no\n\tdo-not-query-localhost: yes\n\taccess-control: 127.0.0.0/8 allow\n'
-		printf '\tmodule-config: "iterator"\n\tlocal-zone: "." static\n'
+		printf '\tmodule-config: "iterator"\n'
 		printf '\tminimal-responses: yes\n\trrset-roundrobin: no\n'
 		shift
 		for z in "$@"; do
