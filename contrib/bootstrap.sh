@@ -12,8 +12,11 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
 	libunbound-dev libpcre2-dev libhiredis-dev"
-# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients.
-TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libsasl2-modules sasl2-bin"
+# Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients
+# (libio-socket-inet6-perl: swaks over ::1; sasl2-bin: saslpasswd2 for
+# the Postfix SASL test), and the packaging and fuzzing tools.
+TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libio-socket-inet6-perl
+	libsasl2-modules sasl2-bin curl debhelper dpkg-dev clang libclang-rt-dev"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -42,6 +45,20 @@ test)
 	make -j"$(nproc)"
 	make -j"$(nproc)" check || { cat test-suite.log 2>/dev/null | tail -n 200; exit 1; }
 	make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror --enable-sanitizers --with-systemdsystemunitdir=\$\${libdir}/systemd/system"
+	# The Debian package builds from a clean copy of the tree.
+	pkg=$(mktemp -d /tmp/rgdeb.XXXXXX)
+	git clone -q . "$pkg/relayguard" 2>/dev/null || cp -r . "$pkg/relayguard"
+	(cd "$pkg/relayguard" && cp -r contrib/debian debian && dpkg-buildpackage -us -uc -b >"$pkg/build.log" 2>&1) ||
+		{ tail -n 50 "$pkg/build.log"; exit 1; }
+	dpkg-deb -c "$pkg"/relayguard_*.deb | grep -q ' ./usr/sbin/relayguard$'
+	echo "bootstrap: built $(ls "$pkg"/relayguard_*.deb)"
+	rm -rf "$pkg"
+	# libFuzzer targets, each for a bounded time, from a clean clang build.
+	fz=$(mktemp -d /tmp/rgfz.XXXXXX)
+	git clone -q . "$fz/relayguard" 2>/dev/null || cp -r . "$fz/relayguard"
+	(cd "$fz/relayguard" && autoreconf -fi && ./configure -q CC=clang --enable-fuzzers &&
+		make -j"$(nproc)" fuzz && sh test/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-30}")
+	rm -rf "$fz"
 	;;
 *)
 	echo "usage: sh contrib/bootstrap.sh run|test" >&2

@@ -19,6 +19,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "cidr.h"
 #include "diag.h"
@@ -48,9 +50,19 @@ struct reroute {
 	char *to;
 };
 
+/* A file the configuration was read from, as it was when read. */
+struct watched {
+	char *path;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
 struct config {
 	char *path;		/* the file this came from */
 	char **text;		/* effective value text of every key, for config_print */
+	struct watched *watched; /* every file read (config, list files, rule files) */
+	size_t nwatched;
 
 	/* anti-relay */
 	struct domset *local_domains;
@@ -108,6 +120,9 @@ struct config {
 	enum spf_action spf_permerror_action;
 	struct reply_tmpl spf_permerror_reply;
 	char *authserv_id;		/* NULL: the host name */
+	/* counter store */
+	char *store;			/* "memory" or redis://HOST:PORT/DB */
+	long store_max_entries;		/* memory store bound */
 
 	/* safety nets */
 	enum run_mode mode;
@@ -118,6 +133,11 @@ struct config {
 	char *socket;
 	char *user;
 	char *pidfile;
+	long socket_mode;		/* permissions of a unix socket */
+	char *socket_group;		/* group of a unix socket (e.g. postfix) */
+	char *metrics_listen;		/* [HOST:]PORT of the Prometheus endpoint, NULL: off */
+	bool reload_on_change;		/* reload when a file changes on disk */
+	struct strset *monitor_checks;	/* checks and rule ids in monitor mode */
 };
 
 /*
@@ -132,6 +152,18 @@ void config_free(struct config *cfg);
 
 /* Print the effective configuration (every key, defaults included) to FP. */
 void config_print(const struct config *cfg, FILE *fp);
+
+/* Names of the keys whose effective value differs between OLD and CFG, space-separated. */
+void config_diff(const struct config *old, const struct config *cfg, char *buf, size_t size);
+
+/* Remember PATH (open as FD) as a file this configuration depends on. */
+bool config_watch(struct config *cfg, const char *path, int fd);
+
+/*
+ * Has any file CFG was read from changed on disk since (inode, size,
+ * mtime)?  If so, name the first one in WHICH.
+ */
+bool config_changed(const struct config *cfg, char *which, size_t size);
 
 /*
  * Resolve a file name NAME found in a file FROM: absolute names are kept,

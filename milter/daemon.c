@@ -202,19 +202,23 @@ quiet_stdio(void)
 		close(fd);
 }
 
-/* Stop the worker: SIGTERM, then SIGKILL after a grace period. */
+/*
+ * Stop the worker: SIGTERM, then SIGKILL after a grace period longer than
+ * the worker's own (libmilter needs up to ~5 s to return, then open
+ * sessions get 10 s).
+ */
 static void
 stop_worker(pid_t pid)
 {
 	int i, status;
 
-	kill(pid, SIGTERM);
-	for (i = 0; i < 150; i++) {
+	kill(pid, SIG_WORKER_STOP);
+	for (i = 0; i < 300; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return;
 		usleep(100000);
 	}
-	log_msg(LOG_WARNING, "worker %ld did not stop in 15 s; killing it", (long)pid);
+	log_msg(LOG_WARNING, "worker %ld did not stop in 30 s; killing it", (long)pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 }
@@ -226,6 +230,58 @@ describe_exit(int status, char *buf, size_t size)
 		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+}
+
+/*
+ * Sleep SECONDS while still answering signals: false if told to stop.
+ * SIGCHLD of a worker that failed to start is already reaped and ignored.
+ */
+static bool
+backoff_sleep(const sigset_t *set, unsigned seconds)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)seconds;
+	for (;;) {
+		struct timespec left;
+		int sig;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			return true;
+		sig = sigtimedwait(set, NULL, &left);
+		if (sig == SIGTERM || sig == SIGINT)
+			return false;
+		if (sig < 0 && errno == EAGAIN)
+			return true;
+	}
+}
+
+/* Restart a worker that ended, with exponential backoff; 0 if told to stop meanwhile. */
+static pid_t
+restart_worker(const struct options *o, const sigset_t *set, unsigned *backoff)
+{
+	char why[64];
+	int status;
+	pid_t worker;
+
+	for (;;) {
+		if (!backoff_sleep(set, *backoff))
+			return 0;
+		if (*backoff < 60)
+			*backoff *= 2;
+		if ((worker = start_worker(o, &status)) > 0)
+			return worker;
+		describe_exit(status, why, sizeof(why));
+		log_msg(LOG_ERR, "worker failed to start (%s); retrying in %u s", why, *backoff);
+	}
 }
 
 /* Wait for signals and act on them until told to stop. */
@@ -255,28 +311,16 @@ supervise(const struct options *o, pid_t worker)
 			log_msg(LOG_NOTICE, "stopping");
 			stop_worker(worker);
 			return;
-		} else if (sig == SIGCHLD) {
-			if (waitpid(worker, &status, WNOHANG) != worker)
-				continue;
+		} else if (sig == SIGCHLD && waitpid(worker, &status, WNOHANG) == worker) {
 			describe_exit(status, why, sizeof(why));
 			if (time(NULL) - started > 60)
-				backoff = 1;
+				backoff = 1; /* it ran a while: a fresh failure, not a crash loop */
 			log_msg(LOG_ERR, "worker %ld ended (%s); restarting in %u s", (long)worker, why,
 			    backoff);
-			for (;;) {
-				struct timespec ts = {(time_t)backoff, 0};
-
-				sig = sigtimedwait(&set, NULL, &ts);
-				if (sig == SIGTERM || sig == SIGINT)
-					return;
-				if (backoff < 60)
-					backoff *= 2;
-				started = time(NULL);
-				if ((worker = start_worker(o, &status)) > 0)
-					break;
-				describe_exit(status, why, sizeof(why));
-				log_msg(LOG_ERR, "worker failed to start (%s); retrying in %u s", why, backoff);
-			}
+			if ((worker = restart_worker(o, &set, &backoff)) == 0)
+				return;
+			started = time(NULL);
+			log_msg(LOG_NOTICE, "worker %ld restarted", (long)worker);
 		}
 	}
 }

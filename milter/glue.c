@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "relayguard.h"
 #include "session.h"
+#include "stats.h"
 #include "strbuf.h"
 
 /* Macros asked for per stage with smfi_setsymlist (LIBRARIES 1.6). */
@@ -55,6 +57,8 @@ static const char *const rcpt_macros[] = {"i", "{rcpt_mailer}", "{rcpt_host}", "
 static const char *const msg_macros[] = {"i", NULL};
 
 static atomic_int live_sessions;
+static atomic_bool stop_requested;	/* see signal_thread */
+static atomic_bool milter_done;
 static struct services services;	/* shared back ends, created once in glue_run */
 
 /* ---- helpers ---- */
@@ -90,6 +94,7 @@ conn_session(SMFICTX *ctx)
 		return NULL;
 	}
 	atomic_fetch_add(&live_sessions, 1);
+	stats_sessions(1);
 	return s;
 }
 
@@ -194,6 +199,10 @@ rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (s == NULL)
 		return no_session();
+	if (atomic_load(&stop_requested)) {
+		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	fetch_macros(ctx, s, connect_macros);
 	/* Prefer the socket address: Sendmail's {client_addr} says "IPv6:..." (1.6). */
 	if (ipaddr_from_sockaddr(hostaddr, &ip))
@@ -366,6 +375,7 @@ rg_close(SMFICTX *ctx)
 		smfi_setpriv(ctx, NULL);
 		session_free(s);
 		atomic_fetch_sub(&live_sessions, 1);
+		stats_sessions(-1);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -392,11 +402,13 @@ static struct smfiDesc rg_desc = {
 
 /* ---- the worker process ---- */
 
-void
-worker_reload(const char *config_path)
+/* Reload CONFIG_PATH; WHY says what triggered it, for the log. */
+static void
+reload(const char *config_path, const char *why)
 {
 	struct diag d;
 	struct snapshot *snap, *old;
+	char changed[1024];
 	size_t i;
 
 	diag_init(&d);
@@ -405,20 +417,69 @@ worker_reload(const char *config_path)
 		log_msg(snap ? LOG_WARNING : LOG_ERR, "%s", d.msgs[i]);
 	old = snapshot_current();
 	if (snap == NULL) {
-		log_msg(LOG_ERR, "reload of %s failed with %u error%s; still running generation %lu",
-		    config_path, d.errors, d.errors == 1 ? "" : "s", old ? old->generation : 0);
+		log_msg(LOG_ERR, "reload (%s) of %s failed with %u error%s; still running generation %lu",
+		    why, config_path, d.errors, d.errors == 1 ? "" : "s", old ? old->generation : 0);
+		stats_reload(false, 0);
 	} else {
+		config_diff(old ? old->cfg : NULL, snap->cfg, changed, sizeof(changed));
 		snapshot_install(snap);
-		log_msg(LOG_NOTICE, "reloaded %s: generation %lu replaces %lu", config_path,
-		    snap->generation, old ? old->generation : 0);
+		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
+		    config_path, why, snap->generation, old ? old->generation : 0,
+		    changed[0] ? changed : "nothing");
+		stats_reload(true, snap->generation);
 	}
 	snapshot_unref(old);
 	diag_free(&d);
 }
 
+void
+worker_reload(const char *config_path)
+{
+	reload(config_path, "SIGHUP");
+}
+
+static void
+log_stats_line(const char *line, void *arg)
+{
+	(void)arg;
+	log_msg(LOG_INFO, "%s", line);
+}
+
+/* reload_on_change: look at the files of the running configuration every 2 s. */
+static void *
+watch_thread(void *arg)
+{
+	const char *config_path = arg;
+
+	for (;;) {
+		struct snapshot *snap;
+		char which[512], why[600];
+		bool changed = false;
+
+		sleep(2);
+		snap = snapshot_current();
+		if (snap != NULL && snap->cfg->reload_on_change)
+			changed = config_changed(snap->cfg, which, sizeof(which));
+		snapshot_unref(snap);
+		if (changed) {
+			snprintf(why, sizeof(why), "%s changed on disk", which);
+			reload(config_path, why);
+		}
+	}
+	return NULL;
+}
+
 struct sigthread_arg {
 	const char *config;
 };
+
+/*
+ * Set by SIG_WORKER_STOP.  smfi_stop() then blocks until libmilter's
+ * listener leaves its 5-second select (it holds the listen-socket lock
+ * there); the main thread does not wait for that: it drains the open
+ * sessions and exits, and a connection that slips in meanwhile is told to
+ * come back later (421).
+ */
 
 /* Our own signal thread: SIGUSR2 = reload (the master's SIGHUP), SIGUSR1 = statistics. */
 static void *
@@ -431,13 +492,17 @@ signal_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIG_WORKER_STOP);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGUSR2)
+		if (sig == SIG_WORKER_STOP) {
+			atomic_store(&stop_requested, true);
+			smfi_stop();
+		} else if (sig == SIGUSR2)
 			worker_reload(a->config);
 		else if (sig == SIGUSR1)
-			log_msg(LOG_INFO, "statistics: %d live sessions", atomic_load(&live_sessions));
+			stats_log(log_stats_line, NULL);
 	}
 	return NULL;
 }
@@ -470,6 +535,54 @@ socket_in_use(const char *conn)
 	used = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
 	return used;
+}
+
+/*
+ * A unix socket gets socket_mode and belongs to the user we run as, with
+ * socket_group as its group (the MTA's group, e.g. postfix), so the MTA
+ * can connect and nobody else can.
+ */
+static void
+set_socket_owner(const char *path, const struct config *cfg, unsigned uid, unsigned gid)
+{
+	if (cfg->socket_group != NULL) {
+		struct group *gr = getgrnam(cfg->socket_group);
+
+		if (gr == NULL)
+			log_msg(LOG_WARNING, "socket_group %s: no such group", cfg->socket_group);
+		else
+			gid = gr->gr_gid;
+	}
+	if (geteuid() == 0 && chown(path, uid, gid) != 0)
+		log_msg(LOG_WARNING, "cannot chown %s: %s", path, strerror(errno));
+	if (chmod(path, (mode_t)cfg->socket_mode) != 0)
+		log_msg(LOG_WARNING, "cannot chmod %s: %s", path, strerror(errno));
+}
+
+/* Run libmilter's main loop; returns when told to stop. */
+static void *
+milter_thread(void *arg)
+{
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS)
+		log_msg(LOG_ERR, "libmilter stopped with an error");
+	atomic_store(&milter_done, true);
+	return NULL;
+}
+
+/*
+ * Reload runs after privileges were dropped: a policy file only root can
+ * read would make every reload fail.  Say so at start-up, not at 3 a.m.
+ */
+static void
+warn_unreadable(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatched; i++)
+		if (access(cfg->watched[i].path, R_OK) != 0)
+			log_msg(LOG_WARNING, "%s is not readable by the user relayguard runs as: "
+					     "reloads will fail until it is", cfg->watched[i].path);
 }
 
 static void
@@ -516,6 +629,7 @@ glue_run(const struct options *o, int ready_fd)
 	sigemptyset(&set);
 	for (i = 0; i < 5; i++)
 		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
+	sigaddset(&set, SIG_WORKER_STOP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	/*
@@ -537,13 +651,11 @@ glue_run(const struct options *o, int ready_fd)
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
 		    EXIT_OSERR);
-	if ((strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0) && user != NULL &&
-	    geteuid() == 0) {
-		const char *path = strchr(conn, ':') + 1;
-
-		if (chown(path, uid, gid) != 0)
-			log_msg(LOG_WARNING, "cannot chown %s: %s", path, strerror(errno));
-	}
+	if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0)
+		set_socket_owner(strchr(conn, ':') + 1, snap->cfg, user != NULL ? uid : (unsigned)geteuid(),
+		    user != NULL ? gid : (unsigned)getegid());
+	if (snap->cfg->metrics_listen != NULL && !metrics_start(snap->cfg->metrics_listen))
+		worker_fail("cannot start the metrics endpoint", EXIT_OSERR);
 	if (user != NULL && !daemon_drop_privileges(user, uid, gid))
 		exit(EXIT_OSERR);
 	if (geteuid() == 0)
@@ -553,6 +665,11 @@ glue_run(const struct options *o, int ready_fd)
 	if (pthread_create(&tid, NULL, signal_thread, &sa) != 0)
 		worker_fail("cannot start the signal thread", EXIT_OSERR);
 	pthread_detach(tid);
+	if (pthread_create(&tid, NULL, watch_thread, (void *)o->config) != 0)
+		worker_fail("cannot start the file watcher", EXIT_OSERR);
+	pthread_detach(tid);
+	stats_reload(true, snap->generation);
+	warn_unreadable(snap->cfg);
 	log_msg(LOG_NOTICE, "relayguard %s ready on %s, generation %lu", PACKAGE_VERSION, conn,
 	    snap->generation);
 	if (ready_fd >= 0) {
@@ -560,8 +677,23 @@ glue_run(const struct options *o, int ready_fd)
 			log_msg(LOG_WARNING, "cannot tell the master we are ready");
 		close(ready_fd);
 	}
-	if (smfi_main() != MI_SUCCESS)
-		log_msg(LOG_ERR, "libmilter stopped with an error");
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+		worker_fail("cannot start libmilter", EXIT_OSERR);
+	/*
+	 * libmilter's signal thread takes SIGHUP as "stop".  Only the master
+	 * should get SIGHUP, but "killall -HUP relayguard" reaches this process
+	 * too: ignore it here.  A process-directed signal that the main thread
+	 * does not block and ignores is discarded by the kernel before any
+	 * sigwait can see it, so this thread (which does not run libmilter)
+	 * keeps SIGHUP unblocked and ignored; SIGTERM stays blocked and reaches
+	 * libmilter's sigwait.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!atomic_load(&milter_done) && !atomic_load(&stop_requested))
+		usleep(50000);
 	/* smfi_main returns without waiting for running sessions (1.3): give them a moment. */
 	for (i = 0; i < 100 && atomic_load(&live_sessions) > 0; i++)
 		usleep(100000);

@@ -7,6 +7,7 @@
 #define RG_RELAYGUARD_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "snapshot.h"
@@ -28,6 +29,13 @@ struct options {
 	const char *script;	/* what-if script, NULL = stdin */
 };
 
+/*
+ * The master stops the worker with this signal rather than SIGTERM: the
+ * worker can then wake libmilter's listener at once instead of waiting
+ * for its 5-second select timeout (SIGTERM from elsewhere still works).
+ */
+#define SIG_WORKER_STOP (SIGRTMIN + 2)
+
 /* What-if mode: run SCRIPT (NULL: stdin) against SNAP, print to OUT; returns the exit code. */
 int whatif_run(struct snapshot *snap, const char *script, FILE *out);
 
@@ -39,6 +47,9 @@ void glue_run(const struct options *o, int ready_fd) __attribute__((noreturn));
 
 /* Reload the configuration (SIGHUP in the master arrives here as SIGUSR2). */
 void worker_reload(const char *config_path);
+
+/* Start the Prometheus endpoint on [HOST:]PORT (metrics.c); false with a log line on failure. */
+bool metrics_start(const char *spec);
 
 /* ---- daemon.c ---- */
 

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "caps.h"
 #include "config.h"
+#include "fsafe.h"
 #include "strbuf.h"
 
 enum ctype {
@@ -33,6 +35,7 @@ enum ctype {
 	CT_STRINGS,
 	CT_REPLY,
 	CT_REROUTE,
+	CT_OCTAL,	/* stored as long; file permissions such as 0660 */
 };
 
 struct ckey {
@@ -140,6 +143,9 @@ static const struct ckey keys[] = {
 	{"spf_permerror_reply", CT_REPLY, F(spf_permerror_reply),
 	    "550 5.7.24 SPF record of %{spf_domain} is invalid", 0, 0, NULL, 0},
 	{"authserv_id", CT_STRING, F(authserv_id), NULL, 0, 0, NULL, 0},
+	/* counter store */
+	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
+	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
@@ -148,6 +154,11 @@ static const struct ckey keys[] = {
 	{"socket", CT_STRING, F(socket), NULL, 0, 0, NULL, 0},
 	{"user", CT_STRING, F(user), NULL, 0, 0, NULL, 0},
 	{"pidfile", CT_STRING, F(pidfile), NULL, 0, 0, NULL, 0},
+	{"socket_mode", CT_OCTAL, F(socket_mode), "0660", 0, 0777, NULL, 0},
+	{"socket_group", CT_STRING, F(socket_group), NULL, 0, 0, NULL, 0},
+	{"metrics_listen", CT_STRING, F(metrics_listen), NULL, 0, 0, NULL, 0},
+	{"reload_on_change", CT_BOOL, F(reload_on_change), "no", 0, 0, NULL, 0},
+	{"monitor_checks", CT_STRINGS, F(monitor_checks), "", 0, 0, NULL, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -303,6 +314,18 @@ parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const stru
 	case CT_STRING:
 		*(char **)f = strdup(v);
 		return *(char **)f != NULL;
+	case CT_OCTAL: {
+		char *end;
+
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || errno != 0 || n < k->min || n > k->max)
+			return diag_error(w->d, w->file, w->line, "%s: \"%s\" is not an octal mode such as 0660",
+				   k->name, v),
+			       false;
+		*(long *)f = n;
+		return true;
+	}
 	case CT_ENUM:
 		for (i = 0; k->enums[i] != NULL; i++)
 			if (str_ieq(v, k->enums[i]))
@@ -412,12 +435,52 @@ trim(char *s)
 	return s;
 }
 
+bool
+config_watch(struct config *cfg, const char *path, int fd)
+{
+	struct watched *w;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	w = realloc(cfg->watched, (cfg->nwatched + 1) * sizeof(*w));
+	if (w == NULL)
+		return false;
+	cfg->watched = w;
+	w = &cfg->watched[cfg->nwatched];
+	if ((w->path = strdup(path)) == NULL)
+		return false;
+	w->ino = st.st_ino;
+	w->size = st.st_size;
+	w->mtime = st.st_mtim;
+	cfg->nwatched++;
+	return true;
+}
+
+bool
+config_changed(const struct config *cfg, char *which, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatched; i++) {
+		const struct watched *w = &cfg->watched[i];
+		struct stat st;
+
+		if (stat(w->path, &st) != 0 || st.st_ino != w->ino || st.st_size != w->size ||
+		    st.st_mtim.tv_sec != w->mtime.tv_sec || st.st_mtim.tv_nsec != w->mtime.tv_nsec) {
+			snprintf(which, size, "%s", w->path);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Read a list file of one item per line. */
 static bool
 list_add_file(struct config *cfg, const struct ckey *k, const char *name, const struct where *w)
 {
 	char *path = config_resolve_path(w->file, name);
-	char line[CAP_CONF_LINE + 2];
+	char line[CAP_CONF_LINE + 2], err[200];
 	struct where fw = {path, 0, w->d};
 	unsigned before = w->d->errors;
 	FILE *fp;
@@ -430,6 +493,13 @@ list_add_file(struct config *cfg, const struct ckey *k, const char *name, const 
 		free(path);
 		return false;
 	}
+	if (!fsafe_check(path, fileno(fp), err, sizeof(err))) {
+		diag_error(w->d, w->file, w->line, "%s: %s %s", k->name, path, err);
+		fclose(fp);
+		free(path);
+		return false;
+	}
+	config_watch(cfg, path, fileno(fp));
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char *item;
 
@@ -558,10 +628,16 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 		diag_error(d, path, 0, "cannot open: %s", strerror(errno));
 		return;
 	}
+	if (!fsafe_check(path, fileno(fp), raw, sizeof(raw))) {
+		diag_error(d, path, 0, "%s; refusing it", raw);
+		fclose(fp);
+		return;
+	}
+	config_watch(cfg, path, fileno(fp));
 	strbuf_init(&sb, logical, sizeof(logical));
 	for (;;) {
 		bool eof = fgets(raw, sizeof(raw), fp) == NULL;
-		bool cont = !eof && (raw[0] == ' ' || raw[0] == '\t') && *trim(raw) != '\0';
+		bool indented = !eof && (raw[0] == ' ' || raw[0] == '\t');
 		char *t;
 
 		if (!eof)
@@ -570,9 +646,12 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 			diag_error(d, path, lineno, "line longer than %d bytes", CAP_CONF_LINE);
 			break;
 		}
-		if (cont && sb.len > 0) {
+		t = eof ? raw : trim(raw);
+		if (!eof && (*t == '\0' || *t == '#'))
+			continue; /* blank and comment lines, even between continuations */
+		if (indented && sb.len > 0) {
 			strbuf_addc(&sb, ' ');
-			strbuf_add(&sb, trim(raw));
+			strbuf_add(&sb, t);
 			continue;
 		}
 		if (sb.len > 0) {
@@ -584,10 +663,7 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 		}
 		if (eof)
 			break;
-		t = trim(raw);
-		if (*t == '\0' || *t == '#')
-			continue;
-		if (cont) {
+		if (indented) {
 			diag_error(d, path, lineno, "continuation line without a key before it");
 			continue;
 		}
@@ -698,6 +774,19 @@ config_validate_dns(struct config *cfg, struct diag *d)
 	}
 }
 
+/* [HOST:]PORT, [v6]:PORT or HOST:PORT with a port of 1-65535. */
+static bool
+listen_valid(const char *v)
+{
+	const char *port = strrchr(v, ':');
+	char *end;
+	long n;
+
+	port = port ? port + 1 : v;
+	n = strtol(port, &end, 10);
+	return *port != '\0' && *end == '\0' && n > 0 && n < 65536;
+}
+
 /* Checks that involve several keys. */
 static void
 config_validate(struct config *cfg, struct diag *d)
@@ -705,6 +794,8 @@ config_validate(struct config *cfg, struct diag *d)
 	size_t i;
 
 	config_validate_dns(cfg, d);
+	if (cfg->metrics_listen != NULL && !listen_valid(cfg->metrics_listen))
+		diag_error(d, cfg->path, 0, "metrics_listen: \"%s\" is not [HOST:]PORT", cfg->metrics_listen);
 
 	for (i = 0; i < cfg->n_reroute; i++) {
 		if (!domset_contains(cfg->local_domains, cfg->reroute[i].from) &&
@@ -757,8 +848,26 @@ config_free(struct config *cfg)
 			free(cfg->text[i]);
 	}
 	free(cfg->text);
+	for (i = 0; i < cfg->nwatched; i++)
+		free(cfg->watched[i].path);
+	free(cfg->watched);
 	free(cfg->path);
 	free(cfg);
+}
+
+void
+config_diff(const struct config *old, const struct config *cfg, char *buf, size_t size)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, buf, size);
+	for (i = 0; i < NKEYS; i++) {
+		const char *a = old ? old->text[i] : NULL, *b = cfg->text[i];
+
+		if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+			strbuf_addf(&sb, "%s%s", sb.len ? " " : "", keys[i].name);
+	}
 }
 
 void

@@ -21,6 +21,7 @@
 #include "sender_domain.h"
 #include "session_priv.h"
 #include "spf.h"
+#include "stats.h"
 #include "strbuf.h"
 
 /* rdns_check is in every table before RCPT and acts only at rdns_stage. */
@@ -69,11 +70,30 @@ stage_name(enum stage st)
 
 /* ---- logging ---- */
 
+/*
+ * " key=value"; with BRACKETS a path as Postfix logs it, "from=<a@b>": the
+ * MTA passes MAIL and RCPT arguments with their own angle brackets (or
+ * none), so one enclosing pair is dropped before ours are added.
+ */
 static void
 log_field(struct strbuf *sb, const char *key, const char *value, bool brackets)
 {
+	char path[CAP_LOG_FIELD + 1];
+	size_t len;
+
+	if (value == NULL)
+		value = "";
+	len = strlen(value);
+	if (brackets && len >= 2 && value[0] == '<' && value[len - 1] == '>') {
+		len -= 2;
+		if (len > CAP_LOG_FIELD)
+			len = CAP_LOG_FIELD;
+		memcpy(path, value + 1, len);
+		path[len] = '\0';
+		value = path;
+	}
 	strbuf_addf(sb, " %s=%s", key, brackets ? "<" : "");
-	strbuf_add_printable(sb, value ? value : "", CAP_LOG_FIELD);
+	strbuf_add_printable(sb, value, CAP_LOG_FIELD);
 	if (brackets)
 		strbuf_addc(sb, '>');
 }
@@ -123,11 +143,14 @@ finish(struct session *s, struct verdict *v)
 		reply_soften(&v->reply);
 		v->action = ACT_TEMPFAIL;
 	}
-	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && cfg->mode == MODE_MONITOR) {
+	/* Global monitor mode, or monitor_checks naming this check or rule. */
+	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT &&
+	    (cfg->mode == MODE_MONITOR || strset_contains(cfg->monitor_checks, v->by))) {
 		v->monitored = true;
 		v->would = v->action;
 		v->action = ACT_CONTINUE;
 	}
+	stats_decision(s->stage, v);
 	if (v->action != ACT_CONTINUE || v->monitored)
 		log_decision(s, v);
 }
@@ -321,6 +344,8 @@ decide_eom(struct session *s, struct verdict *v)
 void
 decide_abort(struct session *s)
 {
-	if (s != NULL)
-		session_reset_message(s);
+	if (s == NULL)
+		return;
+	session_reset_message(s);
+	session_set_macro(s, "i", NULL); /* the queue id belonged to that message */
 }

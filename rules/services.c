@@ -25,6 +25,18 @@ services_init(struct services *svc, const struct config *cfg, struct diag *d)
 		services_free(svc);
 		return false;
 	}
+	if (strcmp(cfg->store, "memory") == 0) {
+		svc->store = store_memory_new((size_t)cfg->store_max_entries);
+	} else {
+		diag_error(d, cfg->path, 0, "store: unsupported back end \"%s\"", cfg->store);
+		services_free(svc);
+		return false;
+	}
+	if (svc->store == NULL) {
+		diag_error(d, cfg->path, 0, "store: out of memory");
+		services_free(svc);
+		return false;
+	}
 	return true;
 }
 
@@ -35,5 +47,6 @@ services_free(struct services *svc)
 		return;
 	spf_server_free(svc->spf);
 	dns_free(svc->dns);
+	store_free(svc->store);
 	memset(svc, 0, sizeof(*svc));
 }

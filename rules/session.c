@@ -67,7 +67,6 @@ session_reset_message(struct session *s)
 	memset(&s->spf, 0, sizeof(s->spf));
 	s->sender_domain = SD_UNKNOWN;
 	s->n_authres = s->n_forged = 0;
-	session_set_macro(s, "i", NULL);
 }
 
 void

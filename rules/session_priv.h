@@ -140,7 +140,11 @@ bool session_add_rcpt_change(struct session *s, enum rcpt_op op, const char *add
 /* Remember the accepted current recipient; false when out of memory. */
 bool session_keep_rcpt(struct session *s);
 
-/* Forget the current message (sender, recipients, changes). */
+/*
+ * Forget the current message (sender, recipients, changes).  The queue id
+ * macro "i" is kept: at MAIL it is the new message's (Sendmail sends it
+ * with MAIL); decide_abort drops it.
+ */
 void session_reset_message(struct session *s);
 
 #endif

@@ -11,11 +11,28 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "snapshot.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;
 static unsigned long generation;
+
+struct monitor_check_ctx {
+	const char *path;
+	struct diag *d;
+};
+
+/* Every monitor_checks item must name a check (or, once rules exist, a rule). */
+static void
+monitor_item_known(const char *name, void *arg)
+{
+	struct monitor_check_ctx *c = arg;
+	enum check_id id;
+
+	if (!check_by_name(name, &id))
+		diag_error(c->d, c->path, 0, "monitor_checks: no check or rule named \"%s\"", name);
+}
 
 struct snapshot *
 snapshot_load(const char *path, struct diag *d)
@@ -23,8 +40,16 @@ snapshot_load(const char *path, struct diag *d)
 	struct snapshot *snap;
 	struct config *cfg = config_load(path, d);
 
+	struct monitor_check_ctx mc = {path, d};
+	unsigned before = d->errors;
+
 	if (cfg == NULL)
 		return NULL;
+	strset_foreach(cfg->monitor_checks, monitor_item_known, &mc);
+	if (d->errors != before) {
+		config_free(cfg);
+		return NULL;
+	}
 	if ((snap = calloc(1, sizeof(*snap))) == NULL) {
 		diag_error(d, path, 0, "out of memory");
 		config_free(cfg);

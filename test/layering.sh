@@ -16,7 +16,8 @@ bad=$(grep -l '#include "relayguard.h"' "$src"/rules/*.[ch] "$src"/include/*.h 2
 [ -z "$bad" ]; ok $? "the core includes no milter/ header ${bad:+($bad)}"
 
 missing=
-for f in "$src"/test/golden/*.in "$src"/test/milter/*.lua; do
+for f in "$src"/test/golden/*.in "$src"/test/milter/*.lua "$src"/test/milter/*.pl "$src"/test/e2e/*.sh \
+	"$src"/test/dns/*.sh "$src"/test/spf/*.sh; do
 	[ -e "$f" ] || continue
 	rel=${f#"$src"/}
 	grep -q "[[:space:]]$rel\\b" "$src/test/tests.am" || missing="$missing $rel"

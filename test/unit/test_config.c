@@ -7,6 +7,7 @@
 #include "autoconf.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -89,6 +90,8 @@ test_values(void)
 	write_file("domains.list", "# our domains\nexample.com\n\n  example.net  \n");
 	tap_str(diags_of("local_domains = ./domains.list, example.org old.example\n"
 			 "trusted_networks = 192.0.2.0/24\n"
+			 "  # an indented comment inside a continued value\n"
+			 "\n"
 			 "  2001:db8::/32\n"
 			 "\t10.0.0.0/8\n"
 			 "mode = Monitor\n"
@@ -179,6 +182,55 @@ test_broken(void)
 	}
 }
 
+/* Files others can write are refused; a sticky directory (like /tmp) is fine. */
+static void
+test_unsafe(void)
+{
+	char sub[200], path[260];
+	struct config *cfg;
+	struct diag d;
+	FILE *fp;
+
+	write_file("u.conf", "local_domains = example.com\n");
+	snprintf(path, sizeof(path), "%s/u.conf", dir);
+	chmod(path, 0666);
+	diag_init(&d);
+	cfg = config_load(path, &d);
+	tap_ok(cfg == NULL, "world-writable config refused");
+	tap_ok(d.n == 1 && strstr(d.msgs[0], "is writable by group or others (chmod go-w); refusing it") != NULL,
+	    "  diagnostic names the problem: %s", d.n ? d.msgs[0] : "");
+	diag_free(&d);
+	config_free(cfg);
+
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	mkdir(sub, 0777);
+	chmod(sub, 0777);
+	snprintf(path, sizeof(path), "%s/open/c.conf", dir);
+	fp = fopen(path, "w");
+	fputs("mode = enforce\n", fp);
+	fclose(fp);
+	chmod(path, 0644);
+	diag_init(&d);
+	cfg = config_load(path, &d);
+	tap_ok(cfg == NULL && d.n == 1 && strstr(d.msgs[0], "which is writable by group or others") != NULL,
+	    "config in a world-writable directory refused");
+	diag_free(&d);
+	config_free(cfg);
+
+	chmod(sub, 01777);
+	diag_init(&d);
+	cfg = config_load(path, &d);
+	tap_ok(cfg != NULL, "config in a sticky world-writable directory (like /tmp) accepted");
+	diag_free(&d);
+	config_free(cfg);
+
+	write_file("g.list", "example.org\n");
+	snprintf(path, sizeof(path), "%s/g.list", dir);
+	chmod(path, 0664);
+	tap_ok(strstr(diags_of("local_domains = ./g.list\n", NULL), "g.list is writable by group or others") != NULL,
+	    "group-writable list file refused");
+}
+
 int
 main(void)
 {
@@ -190,6 +242,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_broken();
+	test_unsafe();
 	{
 		char cmd[128];
 
