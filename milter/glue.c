@@ -402,6 +402,19 @@ static struct smfiDesc rg_desc = {
 
 /* ---- the worker process ---- */
 
+/* Is WORD one of the space-separated words of LIST? */
+static bool
+word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /* Reload CONFIG_PATH; WHY says what triggered it, for the log. */
 static void
 reload(const char *config_path, const char *why)
@@ -426,6 +439,9 @@ reload(const char *config_path, const char *why)
 		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
 		    config_path, why, snap->generation, old ? old->generation : 0,
 		    changed[0] ? changed : "nothing");
+		/* The shared resolver was built at start (services.h). */
+		if (word_in(changed, "dns_resolvers") || word_in(changed, "dns_config"))
+			log_msg(LOG_WARNING, "dns_resolvers and dns_config take effect at the next restart");
 		stats_reload(true, snap->generation);
 	}
 	snapshot_unref(old);
