@@ -27,8 +27,8 @@ enum sender_domain_class { SD_UNKNOWN = 0, SD_OK, SD_NONE, SD_NULLMX, SD_TEMP };
  * Classify the answers for one domain (pure, unit-tested): MX, then A and
  * AAAA (NULL when they were not needed).  *WHY is set for SD_TEMP.
  */
-enum sender_domain_class sender_domain_classify(const struct dns_answer *mx, const struct dns_answer *a,
-    const struct dns_answer *aaaa, enum dns_why *why);
+enum sender_domain_class sender_domain_classify(const struct dns_answer *mx,
+    const struct dns_answer *a, const struct dns_answer *aaaa, enum dns_why *why);
 
 enum check_res sender_domain_check(struct session *s, struct verdict *v);
 

@@ -151,7 +151,8 @@ add_iprev(struct strbuf *sb, struct session *s)
 		return;
 	strbuf_addf(sb, "; iprev=%s", iprev_authres_name(r.klass));
 	if (r.klass == IPREV_TEMP)
-		strbuf_addf(sb, " reason=\"DNS %s\"", dns_why_name(r.why != DNS_WHY_NONE ? r.why : DNS_WHY_ERROR));
+		strbuf_addf(sb, " reason=\"DNS %s\"",
+		    dns_why_name(r.why != DNS_WHY_NONE ? r.why : DNS_WHY_ERROR));
 	/* An IPv6 address is not a token: quote it. */
 	strbuf_addf(sb, strchr(s->client_addr, ':') ? " policy.iprev=\"%s\"" : " policy.iprev=%s",
 	    s->client_addr);

@@ -751,9 +751,11 @@ config_validate_dns(struct config *cfg, struct diag *d)
 
 	strset_foreach(cfg->dns_resolvers, resolver_item, &rc);
 	if (rc.bad[0] != '\0')
-		diag_error(d, cfg->path, 0, "dns_resolvers: \"%s\" is not an address or address@port", rc.bad);
+		diag_error(d, cfg->path, 0, "dns_resolvers: \"%s\" is not an address or address@port",
+		    rc.bad);
 	else if (rc.keywords > 0 && rc.keywords + rc.addresses > 1)
-		diag_error(d, cfg->path, 0, "dns_resolvers: resolv.conf and none stand alone, without addresses");
+		diag_error(d, cfg->path, 0,
+		    "dns_resolvers: resolv.conf and none stand alone, without addresses");
 	else if (rc.keywords + rc.addresses == 0)
 		diag_error(d, cfg->path, 0, "dns_resolvers: empty (say resolv.conf, none or addresses)");
 	strset_foreach(cfg->helo_checks, helo_check_item, &hc);

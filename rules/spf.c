@@ -442,7 +442,10 @@ make_request(struct spf_server *srv, const struct ipaddr *client, const char *he
 	return req;
 }
 
-/* Run the record of the request's domain (what SPF_request_query_mailfrom does, minus its localhost pass). */
+/*
+ * Run the record of the request's domain: what SPF_request_query_mailfrom
+ * does, minus its "pass" for loopback clients.
+ */
 static enum spf_result
 run(struct budget *b, SPF_request_t *req, SPF_response_t *resp)
 {
@@ -574,10 +577,14 @@ add_comment(struct strbuf *sb, const struct spf_outcome *o, const char *receiver
 	case SPF_R_SOFTFAIL:
 		strbuf_addf(sb, "domain of %s does not designate %s as permitted sender", d, ip);
 		break;
-	case SPF_R_NEUTRAL: strbuf_addf(sb, "%s is neither permitted nor denied by domain of %s", ip, d); break;
+	case SPF_R_NEUTRAL:
+		strbuf_addf(sb, "%s is neither permitted nor denied by domain of %s", ip, d);
+		break;
 	case SPF_R_NONE: strbuf_addf(sb, "%s: %s", d, o->problem); break;
 	case SPF_R_TEMPERROR: strbuf_addf(sb, "temporary error checking %s: %s", d, o->problem); break;
-	case SPF_R_PERMERROR: strbuf_addf(sb, "permanent error in the SPF record of %s: %s", d, o->problem); break;
+	case SPF_R_PERMERROR:
+		strbuf_addf(sb, "permanent error in the SPF record of %s: %s", d, o->problem);
+		break;
 	}
 	strbuf_addc(sb, ')');
 }

@@ -40,7 +40,8 @@ macro_expand_len(const char *p, const char *end, bool exp)
 
 	if (end - p >= 2 && (p[1] == '%' || p[1] == '_' || p[1] == '-'))
 		return 2;
-	if (end - p < 4 || p[1] != '{' || !strchr(exp ? "slodiphcrtv" : "slodiphv", tolower((unsigned char)p[2])))
+	if (end - p < 4 || p[1] != '{' ||
+	    !strchr(exp ? "slodiphcrtv" : "slodiphv", tolower((unsigned char)p[2])))
 		return 0;
 	for (q = p + 3; q < end && isdigit((unsigned char)*q); q++)
 		;
@@ -180,7 +181,8 @@ ip_network_ok(struct span s, bool v6)
 	if (!v6) {
 		/* qnum: no leading zeros (inet_pton already refuses them on glibc; say it anyway). */
 		for (i = 0; i < an; i++)
-			if (addr[i] == '0' && (i == 0 || addr[i - 1] == '.') && i + 1 < an && isdigit((unsigned char)addr[i + 1]))
+			if (addr[i] == '0' && (i == 0 || addr[i - 1] == '.') && i + 1 < an &&
+			    isdigit((unsigned char)addr[i + 1]))
 				return false;
 	}
 	return slash == NULL || cidr_ok(slash + 1, s.n - an - 1, v6 ? 128 : 32);
