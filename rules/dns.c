@@ -354,6 +354,9 @@ dns_configure(struct dns *dns, const struct config *cfg, struct diag *d)
 		 * NXDOMAIN first. */
 		{"unblock-lan-zones:", "yes"},
 		{"insecure-lan-zones:", "yes"},
+		/* Library mode keeps 16 sockets for outstanding queries; a busy MX
+		 * has more connections than that looking up at once. */
+		{"outgoing-range:", "128"},
 	};
 	struct fwd_ctx fc = {dns, d, cfg->path, true};
 	size_t i;
