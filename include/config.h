@@ -82,9 +82,9 @@ struct config {
 	struct reroute *reroute;
 	size_t n_reroute;
 
-	/* DNS (dns.h): the resolver is created at start; these three need a restart */
+	/* DNS (dns.h): the resolver is built at start, so the first two need a restart */
 	struct strset *dns_resolvers;	/* "resolv.conf", "none" or IP[@port] forwarders */
-	char *dns_config;		/* unbound.conf(5) file for libunbound, or NULL */
+	char *dns_config;		/* unbound.conf(5) file for libunbound, or NULL (absolute) */
 	long dns_timeout;		/* ms: the longest one SMTP command waits for DNS */
 
 	/* reverse DNS of the client (rdns.h) */
