@@ -21,6 +21,21 @@
  *                      own limit is 980 per line).
  *   CAP_LOG_FIELD      untrusted text in one log field; longer is truncated
  *                      and marked with "...".
+ *   CAP_MILTER_PACKET  the largest milter packet read (a header with its
+ *                      value): libmilter's default of 64 KiB is below
+ *                      Postfix's header_size_limit (100 KiB).  A bigger
+ *                      packet ends the milter session and the MTA applies
+ *                      milter_default_action (tempfail).
+ *   Headers            are not kept: the Received: count stops at
+ *                      max_hops + 1 (then hops_reply), Subject is read up to
+ *                      LOOP_FP_SUBJECT bytes, Auto-Submitted and Precedence
+ *                      up to their first token (loops.h).  Any number of
+ *                      headers of any length costs constant memory, except
+ *                      while a turf copy may be needed (below).
+ *   Turf copies        the headers and body of a message that may be turfed
+ *                      are kept up to turf_max_size (64 KiB in memory, the
+ *                      rest in turf_dir/tmp); past it the copy is given up
+ *                      and the message, if turfed, is quarantined instead.
  *
  * Administrator input:
  *   CAP_CONF_LINE      a longer config or list-file line is an error.
@@ -42,5 +57,6 @@
 #define CAP_DETAIL		256
 #define CAP_CONF_LINE		8192
 #define CAP_QUEUE_ID		64
+#define CAP_MILTER_PACKET	262144
 
 #endif

@@ -43,6 +43,7 @@ enum spf_action { SPF_ACT_ACCEPT = 0, SPF_ACT_TEMPFAIL, SPF_ACT_REJECT };
 #define HELO_CHK_OURS		0x04	/* not one of our names or addresses */
 #define HELO_CHK_LITERAL	0x08	/* an address literal equals the client address */
 #define HELO_CHK_RESOLVES	0x10	/* the name has an address or MX record */
+enum store_failure { STORE_FAILURE_ACCEPT = 0, STORE_FAILURE_TEMPFAIL };
 
 /* One "old.example:new.example" pair of the reroute key. */
 struct reroute {
@@ -123,6 +124,22 @@ struct config {
 	/* counter store */
 	char *store;			/* "memory" or redis://HOST:PORT/DB */
 	long store_max_entries;		/* memory store bound */
+	enum store_failure store_failure; /* what an unreachable store means */
+
+	/* hops, loops, auto-replies, turf (DESIGN "Hops and loops", "Turf") */
+	long max_hops;			/* Received: headers allowed; 0: no limit */
+	struct reply_tmpl hops_reply;
+	char *turf_dir;			/* Maildir for turfed mail; NULL: turf = discard */
+	long turf_max_size;		/* bytes of one copy; beyond it: quarantine */
+	struct strset *turf_senders;	/* addresses and @domains, turfed whole */
+	struct strset *blackhole_recipients; /* addresses and @domains, turfed per recipient */
+	long loop_max;			/* same sender, recipient, fingerprint; 0: off */
+	long loop_window;		/* ms */
+	bool block_external_autoreplies; /* RFC 3834 auto-replies from inside to outside */
+	char *ndr_copy_to;		/* bare address added to every null-sender message */
+	char *loop_header;		/* "Name: value" marker on outward mail; NULL: none */
+	struct reply_tmpl loop_reply;	/* inbound mail carrying our marker */
+	char *sendmail_path;		/* used by "relayguard turf release" */
 
 	/* safety nets */
 	enum run_mode mode;
@@ -164,6 +181,12 @@ bool config_watch(struct config *cfg, const char *path, int fd);
  * mtime)?  If so, name the first one in WHICH.
  */
 bool config_changed(const struct config *cfg, char *which, size_t size);
+
+/*
+ * Split loop_header ("Name: value") into NAME (NAMESIZE bytes) and *VALUE
+ * (pointing into CFG).  False when it is not set or not of that form.
+ */
+bool config_loop_header(const struct config *cfg, char *name, size_t namesize, const char **value);
 
 /*
  * Resolve a file name NAME found in a file FROM: absolute names are kept,

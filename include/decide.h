@@ -49,14 +49,32 @@ void decide_helo(struct session *s, const char *helo, struct verdict *v);
 void decide_mail(struct session *s, const char *addr, char *const *args, struct verdict *v);
 void decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdict *v);
 void decide_data(struct session *s, struct verdict *v);
+
+/*
+ * A header never gets an answer of its own: a decision made while reading
+ * the headers is filled into *V (for the log and the what-if mode) and
+ * returned again by decide_eoh, which is where the glue answers it.  So
+ * the glue may ask the MTA not to wait for a reply to each header
+ * (SMFIP_NR_HDR).  After such a decision further headers are ignored.
+ */
 void decide_header(struct session *s, const char *name, const char *value, struct verdict *v);
 void decide_eoh(struct session *s, struct verdict *v);
 void decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v);
 
 /*
+ * Does the core still want body chunks of the current message?  When it
+ * does not, the glue may tell the MTA to skip the rest (SMFIS_SKIP); the
+ * end of message comes all the same.
+ */
+bool decide_body_wanted(const struct session *s);
+
+/*
  * End of message.  After it returns, session_changes() lists the changes
  * to apply; they stay valid until the next decide_* call on S, which
- * starts a new message.
+ * starts a new message.  Turfs decided earlier are carried out here: a
+ * copy goes to turf_dir first, and only then is the message (ACT_TURF) or
+ * the recipient (a RCPT_DEL change) dropped; a copy that cannot be written
+ * gives 451 4.3.0, one over turf_max_size ACT_QUARANTINE.
  */
 void decide_eom(struct session *s, struct verdict *v);
 

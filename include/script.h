@@ -11,6 +11,7 @@
  *   rcpt <ADDR> [ESMTP-ARGS]
  *   data
  *   header Name: value
+ *   eoh                       end of headers (implied by the first body or eom)
  *   body TEXT                 one body line (CRLF is added)
  *   eom
  *   rset
@@ -38,6 +39,7 @@ enum script_cmd {
 	SC_RCPT,
 	SC_DATA,
 	SC_HEADER,
+	SC_EOH,
 	SC_BODY,
 	SC_EOM,
 	SC_RSET,

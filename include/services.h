@@ -23,10 +23,10 @@ struct dns;
 struct spf_server;
 
 struct services {
+	struct store *store;	/* counter store (store = memory | redis://...) */
 	struct dns *dns;		/* the shared resolver (dns.h) */
 	struct spf_server *spf;		/* libspf2 on that resolver (spf.h) */
 	char hostname[CAP_DOMAIN_LEN + 1]; /* gethostname(): default authserv_id, our name */
-	struct store *store;	/* counter store (store = memory | redis://...) */
 };
 
 /* Create the back ends CFG asks for; false with D filled on failure. */

@@ -46,4 +46,21 @@ const struct changes *session_changes(const struct session *s);
 /* Number of recipients accepted so far in the current message. */
 size_t session_rcpt_count(const struct session *s);
 
+/*
+ * The name of the turf copy decide_eom wrote for the current message
+ * (relative to turf_dir/new), or NULL if it wrote none.  Valid until the
+ * message is reset.
+ */
+const char *session_turf_id(const struct session *s);
+
+/*
+ * What the glue agreed with the MTA for this connection during option
+ * negotiation; the core keeps it for the glue and never looks at it.
+ */
+#define SESSION_CAN_SKIP	0x01	/* the MTA stops body chunks on request (SMFIP_SKIP) */
+#define SESSION_HDR_NOREPLY	0x02	/* no reply to headers (SMFIP_NR_HDR) */
+#define SESSION_NEGOTIATED	0x04	/* the flags above are known */
+void session_set_glue_flags(struct session *s, unsigned flags);
+unsigned session_glue_flags(const struct session *s);
+
 #endif

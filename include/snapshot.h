@@ -20,6 +20,13 @@
 /* What a snapshot needs from the MTA beyond the envelope (for milter negotiation). */
 #define NEED_HEADERS	0x01	/* header callbacks (hop count, header rules, auto-reply detection) */
 #define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints) */
+/*
+ * Something (a rule) may turf a message after its headers have started:
+ * keep every message as it streams (in memory, then in turf_dir/tmp) until
+ * eom, so that the copy can be written.  Without it such a late turf finds
+ * no copy and the message is quarantined instead.  Only with turf_dir.
+ */
+#define NEED_TURF_COPY	0x04
 
 struct snapshot {
 	struct config *cfg;

@@ -27,6 +27,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "caps.h"
 #include "decide.h"
 #include "diag.h"
 #include "log.h"
@@ -61,6 +62,15 @@ static atomic_bool stop_requested;	/* see signal_thread */
 static atomic_bool milter_done;
 static struct services services;	/* shared back ends, created once in glue_run */
 
+/*
+ * The SESSION_* flags of the latest negotiation.  A session normally gets
+ * its own in rg_negotiate; Sendmail may reuse a milter connection for a
+ * new SMTP session (LIBRARIES 1.4) without negotiating again, and the
+ * session then made takes these.
+ */
+static atomic_uint last_glue_flags;
+
+
 /* ---- helpers ---- */
 
 static void
@@ -93,6 +103,7 @@ conn_session(SMFICTX *ctx)
 		session_free(s);
 		return NULL;
 	}
+	session_set_glue_flags(s, atomic_load(&last_glue_flags));
 	atomic_fetch_add(&live_sessions, 1);
 	stats_sessions(1);
 	return s;
@@ -157,6 +168,20 @@ answer(SMFICTX *ctx, const struct verdict *v)
 
 /* ---- callbacks ---- */
 
+/* Our glue flags for a connection offered steps F1, needing NEEDS. */
+static unsigned
+glue_flags_for(unsigned long f1, unsigned needs)
+{
+	unsigned flags = SESSION_NEGOTIATED;
+
+	if ((needs & NEED_BODY) && (f1 & SMFIP_SKIP))
+		flags |= SESSION_CAN_SKIP;
+	/* libmilter offers the NR flags even to an MTA without them, and fakes them (1.5). */
+	if ((needs & NEED_HEADERS) && (f1 & SMFIP_NR_HDR))
+		flags |= SESSION_HDR_NOREPLY;
+	return flags;
+}
+
 static sfsistat
 rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
     unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -165,15 +190,28 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 	unsigned long steps = SMFIP_NOUNKNOWN;
 	struct snapshot *snap = snapshot_current();
-	unsigned needs = snap ? snap->needs : NEED_HEADERS | NEED_BODY;
+	unsigned needs = snap ? snap->needs : NEED_HEADERS | NEED_BODY, flags;
+	struct session *s;
 	size_t i;
 
 	snapshot_unref(snap);
+	if (needs & NEED_TURF_COPY)
+		needs |= NEED_HEADERS | NEED_BODY; /* the whole message is kept */
 	/* Skip what the policy does not look at: every stage costs the MTA a round trip. */
 	if (!(needs & NEED_HEADERS))
 		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
 	if (!(needs & NEED_BODY))
 		steps |= SMFIP_NOBODY;
+	/* Headers are answered at eoh (decide.h), so the MTA need not wait for each;
+	 * the body can be cut short once nothing wants the rest. */
+	flags = glue_flags_for(f1, needs);
+	if (flags & SESSION_HDR_NOREPLY)
+		steps |= SMFIP_NR_HDR;
+	if (flags & SESSION_CAN_SKIP)
+		steps |= SMFIP_SKIP;
+	atomic_store(&last_glue_flags, flags);
+	if ((s = conn_session(ctx)) != NULL)
+		session_set_glue_flags(s, flags);
 
 	(void)f2;
 	(void)f3;
@@ -278,9 +316,10 @@ rg_header(SMFICTX *ctx, char *name, char *value)
 	struct verdict v;
 
 	if (s == NULL)
-		return no_session();
+		return (atomic_load(&last_glue_flags) & SESSION_HDR_NOREPLY) ? SMFIS_NOREPLY : no_session();
+	/* A decision among the headers is answered at eoh (decide.h). */
 	decide_header(s, name, value, &v);
-	return answer(ctx, &v);
+	return (session_glue_flags(s) & SESSION_HDR_NOREPLY) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -305,6 +344,10 @@ rg_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (s == NULL)
 		return no_session();
 	decide_body(s, chunk, len, &v);
+	/* Nothing wants the rest of this body: the MTA need not send it (eom still comes). */
+	if (v.action == ACT_CONTINUE && !decide_body_wanted(s) &&
+	    (session_glue_flags(s) & SESSION_CAN_SKIP))
+		return SMFIS_SKIP;
 	return answer(ctx, &v);
 }
 
@@ -664,6 +707,8 @@ glue_run(const struct options *o, int ready_fd)
 	umask(007); /* unix socket: owner and group only */
 	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)
 		worker_fail("cannot register the filter with libmilter", EXIT_OSERR);
+	/* A header over libmilter's 64 KiB default would end the session (LIBRARIES 1.10). */
+	(void)smfi_setmaxdatasize(CAP_MILTER_PACKET); /* returns the old limit */
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		worker_fail("cannot open the milter socket (bad address, in use, or no permission)",
 		    EXIT_OSERR);

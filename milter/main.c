@@ -1,6 +1,7 @@
 /*
  * main.c - relayguard's command line: run the filter, check the
- * configuration (-n) or answer what-if scripts (-t).
+ * configuration (-n), answer what-if scripts (-t) or look after the turf
+ * directory (turf ..., turfcmd.c).
  */
 #include "autoconf.h"
 
@@ -27,6 +28,7 @@ usage(FILE *fp)
 	    "usage: relayguard [-c FILE] [-p SOCKET] [-f] [-u USER[:GROUP]] [-P PIDFILE]\n"
 	    "       relayguard -n [-v] [-c FILE]          check the configuration\n"
 	    "       relayguard -t [-v] [-c FILE] [SCRIPT] what-if: decide a session script\n"
+	    "       relayguard [-c FILE] turf list | show ID | release ID | purge --older-than DAYS\n"
 	    "       relayguard -V                         version\n"
 	    "SOCKET: unix:/path, inet:PORT@HOST or inet6:PORT@HOST\n"
 	    "default FILE: %s\n",
@@ -40,7 +42,8 @@ parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = DEFAULT_CONFIG;
-	while ((c = getopt(argc, argv, "c:p:u:P:fntvVh")) != -1) {
+	/* "+": options end at the first word, so "turf purge --older-than" is the subcommand's. */
+	while ((c = getopt(argc, argv, "+c:p:u:P:fntvVh")) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'p': o->socket = optarg; break;
@@ -58,6 +61,11 @@ parse_options(int argc, char **argv, struct options *o)
 	if (o->check && o->whatif) {
 		fprintf(stderr, "relayguard: -n and -t exclude each other\n");
 		return EXIT_USAGE;
+	}
+	if (!o->check && !o->whatif && optind < argc && strcmp(argv[optind], "turf") == 0) {
+		o->turf_argc = argc - optind;
+		o->turf_argv = argv + optind;
+		return 0;
 	}
 	if (o->whatif && optind < argc)
 		o->script = argv[optind++];
@@ -88,6 +96,10 @@ main(int argc, char **argv)
 
 	if ((rc = parse_options(argc, argv, &o)) != 0)
 		return rc;
+	if (o.turf_argv != NULL) {
+		log_init("relayguard", LOG_DEST_STDERR);
+		return turfcmd_main(o.config, o.turf_argc, o.turf_argv);
+	}
 	diag_init(&d);
 	if (o.check) {
 		log_init("relayguard", LOG_DEST_STDERR);

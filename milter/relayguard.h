@@ -27,7 +27,12 @@ struct options {
 	bool whatif;		/* -t */
 	bool verbose;		/* -v */
 	const char *script;	/* what-if script, NULL = stdin */
+	int turf_argc;		/* "turf ..." and what follows it, or 0/NULL */
+	char **turf_argv;
 };
+
+/* relayguard [-c FILE] turf ...: ARGV[0] is "turf"; returns the exit code (turfcmd.c). */
+int turfcmd_main(const char *config, int argc, char **argv);
 
 /*
  * The master stops the worker with this signal rather than SIGTERM: the

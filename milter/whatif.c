@@ -3,7 +3,14 @@
  * event to the same decision core the daemon uses and print one line per
  * event: the event as given, "=>", the verdict (action, SMTP code,
  * enhanced code, text) and what decided it in brackets.  Message changes
- * decided at eom follow on indented lines.
+ * decided at eom follow on indented lines, and so does the name of a turf
+ * copy written to turf_dir ("turf copy new/whatif.N": what-if copies are
+ * real files, named so that transcripts are the same on every run).
+ *
+ * The MTA always ends the headers before the body; a script may leave
+ * "eoh" out, and the first body line or eom then implies it, printed as
+ * "(eoh)" when it is not a plain continue (a decision made among the
+ * headers is answered there).
  *
  * Several sessions may follow one another in a script (each starts with
  * connect); shared state (services, caches, counters) lives as long as
@@ -23,6 +30,7 @@
 #include "services.h"
 #include "session.h"
 #include "strbuf.h"
+#include "turf.h"
 
 static void
 print_verdict(FILE *out, const struct verdict *v)
@@ -71,30 +79,99 @@ print_changes(FILE *out, const struct changes *c)
 		fprintf(out, "    quarantine \"%s\"\n", c->quarantine);
 }
 
-/* Run one event on *SP (creating or ending the session as the event says); false on error. */
+/* One script session: the core's session and where its current message stands. */
+struct wi_session {
+	struct session *s;
+	bool eoh_done;		/* end of headers reached in this message */
+};
+
+static void
+wi_new_message(struct wi_session *w)
+{
+	w->eoh_done = false;
+}
+
+/* End of headers before the first body line or eom, as the MTA would. */
+static void
+implicit_eoh(struct wi_session *w, FILE *out)
+{
+	struct verdict v;
+
+	if (w->eoh_done)
+		return;
+	w->eoh_done = true;
+	decide_eoh(w->s, &v);
+	if (v.action != ACT_CONTINUE || v.monitored) {
+		fputs("(eoh) => ", out);
+		print_verdict(out, &v);
+	}
+}
+
+static void
+run_eom(struct wi_session *w, FILE *out)
+{
+	struct verdict v;
+	const char *id;
+
+	decide_eom(w->s, &v);
+	print_verdict(out, &v);
+	print_changes(out, session_changes(w->s));
+	if ((id = session_turf_id(w->s)) != NULL)
+		fprintf(out, "    turf copy new/%s\n", id);
+	decide_abort(w->s);
+	wi_new_message(w);
+}
+
+static void
+run_body(struct wi_session *w, const char *text, FILE *out)
+{
+	char line[CAP_CONF_LINE + 3];
+	size_t n = strlen(text);
+	struct verdict v;
+
+	if (n > CAP_CONF_LINE)
+		n = CAP_CONF_LINE;
+	memcpy(line, text, n);
+	memcpy(line + n, "\r\n", 2);
+	decide_body(w->s, (const unsigned char *)line, n + 2, &v);
+	print_verdict(out, &v);
+}
+
+/* Start a session for "connect IP [NAME]"; false on error. */
 static bool
-run_event(struct snapshot *snap, struct services *svc, struct session **sp, struct script_event *ev, const char *where,
-    FILE *out)
+run_connect(struct snapshot *snap, struct services *svc, struct wi_session *w,
+    const struct script_event *ev, const char *where, FILE *out)
 {
 	struct verdict v;
 	struct ipaddr ip;
 
-	if (ev->cmd == SC_CONNECT) {
-		session_free(*sp);
-		*sp = NULL;
-		if (!ipaddr_parse(ev->arg1, &ip)) {
-			fprintf(out, "error: %s: \"%s\" is not an IP address\n", where, ev->arg1);
-			return false;
-		}
-		if ((*sp = session_new(snap, svc)) == NULL) {
-			fprintf(out, "error: out of memory\n");
-			return false;
-		}
-		decide_connect(*sp, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
-		print_verdict(out, &v);
-		return true;
+	session_free(w->s);
+	w->s = NULL;
+	wi_new_message(w);
+	if (!ipaddr_parse(ev->arg1, &ip)) {
+		fprintf(out, "error: %s: \"%s\" is not an IP address\n", where, ev->arg1);
+		return false;
 	}
-	if (*sp == NULL) {
+	if ((w->s = session_new(snap, svc)) == NULL) {
+		fprintf(out, "error: out of memory\n");
+		return false;
+	}
+	decide_connect(w->s, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
+	print_verdict(out, &v);
+	return true;
+}
+
+/* Run one event on W (creating or ending the session as the event says); false on error. */
+static bool
+run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
+    struct script_event *ev, const char *where, FILE *out)
+{
+	struct verdict v;
+	struct ipaddr ip;
+
+	if (ev->cmd == SC_CONNECT)
+		return run_connect(snap, svc, w, ev, where, out);
+	if (w->s == NULL) {
 		fprintf(out, "error: %s: no session (a script starts with connect)\n", where);
 		return false;
 	}
@@ -104,46 +181,45 @@ run_event(struct snapshot *snap, struct services *svc, struct session **sp, stru
 			fprintf(out, "error: %s: \"%s\" is not an IP address\n", where, ev->arg1);
 			return false;
 		}
-		session_set_macro(*sp, "{daemon_addr}", ev->arg1);
+		session_set_macro(w->s, "{daemon_addr}", ev->arg1);
 		fprintf(out, "ok\n");
 		return true;
 	case SC_AUTH:
-		session_set_macro(*sp, "{auth_authen}", ev->arg1);
+		session_set_macro(w->s, "{auth_authen}", ev->arg1);
 		fprintf(out, "ok\n");
 		return true;
 	case SC_MACRO:
-		session_set_macro(*sp, ev->arg1, ev->arg2);
+		session_set_macro(w->s, ev->arg1, ev->arg2);
 		fprintf(out, "ok\n");
 		return true;
-	case SC_HELO: decide_helo(*sp, ev->arg1, &v); break;
-	case SC_MAIL: decide_mail(*sp, ev->arg1, ev->args, &v); break;
-	case SC_RCPT: decide_rcpt(*sp, ev->arg1, ev->args, &v); break;
-	case SC_DATA: decide_data(*sp, &v); break;
-	case SC_HEADER: decide_header(*sp, ev->arg1, ev->arg2 ? ev->arg2 : "", &v); break;
-	case SC_BODY: {
-		char line[CAP_CONF_LINE + 3];
-		size_t n = strlen(ev->arg1);
-
-		if (n > CAP_CONF_LINE)
-			n = CAP_CONF_LINE;
-		memcpy(line, ev->arg1, n);
-		memcpy(line + n, "\r\n", 2);
-		decide_body(*sp, (const unsigned char *)line, n + 2, &v);
+	case SC_HELO: decide_helo(w->s, ev->arg1, &v); break;
+	case SC_MAIL:
+		wi_new_message(w);
+		decide_mail(w->s, ev->arg1, ev->args, &v);
 		break;
-	}
+	case SC_RCPT: decide_rcpt(w->s, ev->arg1, ev->args, &v); break;
+	case SC_DATA: decide_data(w->s, &v); break;
+	case SC_HEADER:
+		decide_header(w->s, ev->arg1, ev->arg2 ? ev->arg2 : "", &v);
+		break;
+	case SC_EOH:
+		w->eoh_done = true;
+		decide_eoh(w->s, &v);
+		break;
+	case SC_BODY:
+		run_body(w, ev->arg1, out);
+		return true;
 	case SC_EOM:
-		decide_eom(*sp, &v);
-		print_verdict(out, &v);
-		print_changes(out, session_changes(*sp));
-		decide_abort(*sp);
+		run_eom(w, out);
 		return true;
 	case SC_RSET:
-		decide_abort(*sp);
+		decide_abort(w->s);
+		wi_new_message(w);
 		fprintf(out, "ok\n");
 		return true;
 	case SC_QUIT:
-		session_free(*sp);
-		*sp = NULL;
+		session_free(w->s);
+		w->s = NULL;
 		fprintf(out, "ok\n");
 		return true;
 	default:
@@ -157,7 +233,7 @@ int
 whatif_run(struct snapshot *snap, const char *script, FILE *out)
 {
 	FILE *in = stdin;
-	struct session *s = NULL;
+	struct wi_session w = {NULL, false};
 	struct services svc;
 	struct diag d;
 	char line[CAP_CONF_LINE + 2], err[160];
@@ -176,6 +252,7 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		return EXIT_CONFIG;
 	}
 	diag_free(&d);
+	turf_stable_names(true);
 	while (fgets(line, sizeof(line), in) != NULL) {
 		struct script_event ev;
 		char shown[2 * sizeof(line)], where[300];
@@ -195,11 +272,13 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 			fprintf(out, "%s\n", shown);
 			continue;
 		}
+		if ((ev.cmd == SC_BODY || ev.cmd == SC_EOM) && w.s != NULL)
+			implicit_eoh(&w, out);
 		fprintf(out, "%s => ", shown);
-		if (!run_event(snap, &svc, &s, &ev, where, out))
+		if (!run_event(snap, &svc, &w, &ev, where, out))
 			errors++;
 	}
-	session_free(s);
+	session_free(w.s);
 	services_free(&svc);
 	if (in != stdin)
 		fclose(in);

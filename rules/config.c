@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "caps.h"
 #include "config.h"
 #include "fsafe.h"
@@ -54,6 +55,7 @@ static const char *const rdns_names[] = {"off", "annotate", "ptr", "fcrdns", NUL
 static const char *const rdns_stage_names[] = {"connect", "helo", "mail", "rcpt", NULL};
 static const char *const spf_names[] = {"off", "annotate", "enforce", NULL};
 static const char *const spf_action_names[] = {"accept", "tempfail", "reject", NULL};
+static const char *const store_failure_names[] = {"accept", "tempfail", NULL};
 
 #define F(field) offsetof(struct config, field)
 
@@ -146,6 +148,23 @@ static const struct ckey keys[] = {
 	/* counter store */
 	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
 	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
+	{"store_failure", CT_ENUM, F(store_failure), "accept", 0, 0, store_failure_names, 0},
+	/* hops, loops, auto-replies, turf */
+	{"max_hops", CT_INT, F(max_hops), "50", 0, 1000, NULL, 0},
+	{"hops_reply", CT_REPLY, F(hops_reply), "554 5.4.6 Too many hops", 0, 0, NULL, 0},
+	{"turf_dir", CT_STRING, F(turf_dir), NULL, 0, 0, NULL, 0},
+	{"turf_max_size", CT_SIZE, F(turf_max_size), "10m", 1024, 1073741824, NULL, 0},
+	{"turf_senders", CT_STRINGS, F(turf_senders), "", 0, 0, NULL, 0},
+	{"blackhole_recipients", CT_STRINGS, F(blackhole_recipients), "", 0, 0, NULL, 0},
+	{"loop_max", CT_INT, F(loop_max), "10", 0, 100000, NULL, 0},
+	{"loop_window", CT_DURATION, F(loop_window), "10m", 1000, 604800000, NULL, 0},
+	{"block_external_autoreplies", CT_BOOL, F(block_external_autoreplies), "no", 0, 0, NULL, 0},
+	{"ndr_copy_to", CT_STRING, F(ndr_copy_to), NULL, 0, 0, NULL, 0},
+	{"loop_header", CT_STRING, F(loop_header), NULL, 0, 0, NULL, 0},
+	{"loop_reply", CT_REPLY, F(loop_reply),
+	    "554 5.4.6 Routing loop detected: this message has passed through here before", 0, 0,
+	    NULL, 0},
+	{"sendmail_path", CT_STRING, F(sendmail_path), "/usr/sbin/sendmail", 0, 0, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},
 	{"soft_mode", CT_BOOL, F(soft_mode), "no", 0, 0, NULL, 0},
@@ -162,6 +181,36 @@ static const struct ckey keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *check_addr_item(const char *item);
+static const char *check_abs_path(const char *value);
+static const char *check_loop_header(const char *value);
+static const char *check_address(const char *value);
+
+/* Values (CT_STRING) and list items (CT_STRINGS) with a form of their own. */
+static const struct {
+	const char *key;
+	const char *(*check)(const char *value); /* NULL if fine, else what is wrong */
+} value_checks[] = {
+	{"turf_dir", check_abs_path},
+	{"sendmail_path", check_abs_path},
+	{"turf_senders", check_addr_item},
+	{"blackhole_recipients", check_addr_item},
+	{"ndr_copy_to", check_address},
+	{"loop_header", check_loop_header},
+};
+
+/* What is wrong with V as a value or item of K, or NULL. */
+static const char *
+value_problem(const struct ckey *k, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(value_checks) / sizeof(value_checks[0]); i++)
+		if (strcmp(value_checks[i].key, k->name) == 0)
+			return value_checks[i].check(v);
+	return NULL;
+}
 
 /* Where a value came from, for diagnostics. */
 struct where {
@@ -289,6 +338,7 @@ parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const stru
 	static const char *const size_units[] = {"k", "m", "g", "kb", "mb", "gb", NULL};
 	static const long size_mult[] = {1024, 1048576, 1073741824, 1024, 1048576, 1073741824};
 	void *f = field(cfg, k);
+	const char *err_s;
 	long n;
 	size_t i;
 	char err[160];
@@ -312,6 +362,8 @@ parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const stru
 		*(long *)f = n;
 		return true;
 	case CT_STRING:
+		if ((err_s = value_problem(k, v)) != NULL)
+			return diag_error(w->d, w->file, w->line, "%s: \"%s\": %s", k->name, v, err_s), false;
 		*(char **)f = strdup(v);
 		return *(char **)f != NULL;
 	case CT_OCTAL: {
@@ -370,6 +422,8 @@ list_add(struct config *cfg, const struct ckey *k, const char *item, const struc
 	case CT_STRINGS:
 		if (strlen(item) > CAP_ADDR_LEN)
 			err = "item too long";
+		else if ((err = value_problem(k, item)) != NULL)
+			break;
 		else if (strset_add(*(struct strset **)f, item))
 			return true;
 		else
@@ -789,6 +843,89 @@ listen_valid(const char *v)
 	return *port != '\0' && *end == '\0' && n > 0 && n < 65536;
 }
 
+bool
+config_loop_header(const struct config *cfg, char *name, size_t namesize, const char **value)
+{
+	const char *colon, *v, *p;
+	size_t n;
+
+	if (cfg->loop_header == NULL || (colon = strchr(cfg->loop_header, ':')) == NULL)
+		return false;
+	n = (size_t)(colon - cfg->loop_header);
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	if (n == 0 || n >= namesize || *v == '\0')
+		return false;
+	/* RFC 5322 2.2: a field name is printable ASCII except ":" (and no blanks). */
+	for (p = cfg->loop_header; p < colon; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
+	for (p = v; *p != '\0'; p++)
+		if ((*p < ' ' && *p != '\t') || *p > '~')
+			return false;
+	memcpy(name, cfg->loop_header, n);
+	name[n] = '\0';
+	*value = v;
+	return true;
+}
+
+/* ---- per-value checks of the hops, loops and turf keys ---- */
+
+/* turf_senders and blackhole_recipients items: user@domain or @domain. */
+static const char *
+check_addr_item(const char *item)
+{
+	const char *at = strrchr(item, '@');
+
+	if (at == NULL || at[1] == '\0' || !domain_is_valid(at + 1) || strpbrk(item, "<>\" ") != NULL)
+		return "not user@domain or @domain";
+	return NULL;
+}
+
+static const char *
+check_abs_path(const char *value)
+{
+	return value[0] == '/' ? NULL : "not an absolute path";
+}
+
+static const char *
+check_loop_header(const char *value)
+{
+	struct config c = {.loop_header = (char *)value};
+	char name[80];
+	const char *v;
+
+	return config_loop_header(&c, name, sizeof(name), &v) ? NULL : "not \"Name: value\"";
+}
+
+static const char *
+check_address(const char *value)
+{
+	struct addr a;
+
+	if (addr_parse(value, &a) != ADDR_OK || (a.flags & (ADDR_NULL | ADDR_NO_DOMAIN | ADDR_HIDES_ROUTE)))
+		return "not an address user@domain";
+	return NULL;
+}
+
+/* Turf keys: the directory, and the warning when turf has nowhere to put its copies. */
+static void
+validate_turf(struct config *cfg, struct diag *d)
+{
+	struct stat st;
+
+	if (cfg->turf_dir != NULL && (stat(cfg->turf_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		diag_warn(d, cfg->path, 0,
+		    "turf_dir: %s is not a directory; until it is, every turf is answered 451 4.3.0",
+		    cfg->turf_dir);
+	if (cfg->turf_dir == NULL &&
+	    (strset_count(cfg->turf_senders) > 0 || strset_count(cfg->blackhole_recipients) > 0 ||
+		cfg->block_external_autoreplies))
+		diag_warn(d, cfg->path, 0,
+		    "turf_dir is not set: turf_senders, blackhole_recipients and blocked auto-replies "
+		    "are discarded without a copy");
+}
+
 /* Checks that involve several keys. */
 static void
 config_validate(struct config *cfg, struct diag *d)
@@ -798,6 +935,7 @@ config_validate(struct config *cfg, struct diag *d)
 	config_validate_dns(cfg, d);
 	if (cfg->metrics_listen != NULL && !listen_valid(cfg->metrics_listen))
 		diag_error(d, cfg->path, 0, "metrics_listen: \"%s\" is not [HOST:]PORT", cfg->metrics_listen);
+	validate_turf(cfg, d);
 
 	for (i = 0; i < cfg->n_reroute; i++) {
 		if (!domset_contains(cfg->local_domains, cfg->reroute[i].from) &&

@@ -16,6 +16,7 @@
 #include "decide.h"
 #include "helo.h"
 #include "log.h"
+#include "loops.h"
 #include "rdns.h"
 #include "relay.h"
 #include "sender_domain.h"
@@ -23,8 +24,9 @@
 #include "spf.h"
 #include "stats.h"
 #include "strbuf.h"
+#include "turf.h"
 
-/* rdns_check is in every table before RCPT and acts only at rdns_stage. */
+/* rdns_check is in every table up to RCPT and acts only at rdns_stage. */
 static const struct check connect_checks[] = {
 	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
@@ -35,26 +37,48 @@ static const struct check helo_checks[] = {
 	{CHK_COUNT, NULL},
 };
 
+/* A turf sender is accepted and turfed before rdns could refuse it (no NDR to feed a loop). */
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_TURF, loops_mail_turf_sender},
 	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
 
 /*
- * The identity checks come after the anti-relay ones: a relay attempt is
- * refused as such without any DNS, and postmaster (always_accept) ends
- * the checks before them.
+ * loops_rcpt_turf comes after the relay check (a blackhole never makes us
+ * accept mail we would not relay) and before local_recipients (a
+ * blackholed or turfed recipient must not get "user unknown": that NDR is
+ * what feeds a loop).  The identity checks (DNS) come last: a relay
+ * attempt is refused as such without any lookup, and postmaster
+ * (always_accept) ends the checks before them.
  */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
 	{CHK_RELAY, relay_rcpt_destination},
+	{CHK_TURF, loops_rcpt_turf},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
 	{CHK_RDNS, rdns_check},
 	{CHK_HELO, helo_check},
 	{CHK_SENDER_DOMAIN, sender_domain_check},
 	{CHK_SPF, spf_check},
+	{CHK_COUNT, NULL},
+};
+
+/* Run for every header until one decides; answered at eoh (decide.h). */
+static const struct check header_checks[] = {
+	{CHK_HOPS, loops_header_hops},
+	{CHK_LOOP, loops_header_marker},
+	{CHK_COUNT, NULL},
+};
+
+static const struct check eoh_checks[] = {
+	{CHK_COUNT, NULL},
+};
+
+/* Checks that may refuse the whole message at eom; the turf candidates run after them. */
+static const struct check eom_checks[] = {
 	{CHK_COUNT, NULL},
 };
 
@@ -133,26 +157,75 @@ log_decision(const struct session *s, const struct verdict *v)
 
 /* ---- safety nets ---- */
 
-/* Apply soft_mode and monitor mode to a decided verdict, then log it. */
+/* soft_mode and monitor mode (global, or monitor_checks naming this check or rule). */
 static void
-finish(struct session *s, struct verdict *v)
+nets(struct session *s, struct verdict *v)
 {
-	const struct config *cfg = s->cfg;
-
-	if (v->action == ACT_REJECT && cfg->soft_mode) {
+	if (v->action == ACT_REJECT && s->cfg->soft_mode) {
 		reply_soften(&v->reply);
 		v->action = ACT_TEMPFAIL;
 	}
-	/* Global monitor mode, or monitor_checks naming this check or rule. */
-	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT &&
-	    (cfg->mode == MODE_MONITOR || strset_contains(cfg->monitor_checks, v->by))) {
+	if (v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && session_monitored(s, v->by)) {
 		v->monitored = true;
 		v->would = v->action;
 		v->action = ACT_CONTINUE;
 	}
+}
+
+/* Count and log a decided verdict; a message that ends here frees what it kept. */
+static void
+record(struct session *s, struct verdict *v)
+{
 	stats_decision(s->stage, v);
 	if (v->action != ACT_CONTINUE || v->monitored)
 		log_decision(s, v);
+	if (s->stage >= STAGE_DATA && v->action != ACT_CONTINUE && v->action != ACT_QUARANTINE &&
+	    v->action != ACT_TURF) {
+		turf_spool_free(s->mg.spool);
+		s->mg.spool = NULL;
+	}
+}
+
+/* "by: detail" of V into BUF. */
+static void
+why_of(const struct verdict *v, char *buf, size_t size)
+{
+	if (v->detail[0] != '\0')
+		snprintf(buf, size, "%s: %s", v->by, v->detail);
+	else
+		snprintf(buf, size, "%s", v->by);
+}
+
+/*
+ * A turf decided before eom waits for eom, where the copy can be made:
+ * at RCPT for this recipient (DISCARD too: at RCPT it would drop every
+ * recipient, LIBRARIES 1.8), elsewhere for the whole message.  It is
+ * logged when it is carried out.
+ */
+static bool
+pend(struct session *s, struct verdict *v)
+{
+	if (v->action != ACT_TURF && !(s->stage == STAGE_RCPT && v->action == ACT_DISCARD))
+		return false;
+	if (s->stage == STAGE_RCPT) {
+		s->cur_rcpt_flags |= v->action == ACT_TURF ? RCPT_TURF : RCPT_DROP;
+		why_of(v, s->cur_rcpt_why, sizeof(s->cur_rcpt_why));
+	} else if (s->mg.turf_all == ACT_CONTINUE) {
+		s->mg.turf_all = ACT_TURF;
+		why_of(v, s->mg.turf_why, sizeof(s->mg.turf_why));
+	}
+	v->action = ACT_CONTINUE;
+	return true;
+}
+
+/* Apply the safety nets to a decided verdict, then log it (or keep a turf for eom). */
+static void
+finish(struct session *s, struct verdict *v)
+{
+	nets(s, v);
+	if (s->stage != STAGE_EOM && pend(s, v))
+		return;
+	record(s, v);
 }
 
 /* An internal error (out of memory): on_error decides (DESIGN: internal errors tempfail). */
@@ -278,25 +351,173 @@ decide_data(struct session *s, struct verdict *v)
 	finish(s, v);
 }
 
+/* ---- the copy of a message that may be turfed ---- */
+
+/* Could this message still need a turf copy? */
+static bool
+copy_possible(const struct session *s)
+{
+	size_t i;
+
+	if (s->cfg->turf_dir == NULL)
+		return false; /* turf is then a plain discard */
+	if (s->mg.turf_all == ACT_TURF || (s->snap->needs & NEED_TURF_COPY))
+		return true;
+	for (i = 0; i < s->nrcpts; i++)
+		if (s->rcpts[i].flags & RCPT_TURF)
+			return true;
+	return loops_repeat_pending(s) || loops_autoreply_possible(s);
+}
+
+/* Start keeping the message at its first byte, if a copy may be needed. */
+static void
+copy_start(struct session *s)
+{
+	if (s->mg.copy_started)
+		return;
+	s->mg.copy_started = true;
+	if (copy_possible(s))
+		s->mg.spool = turf_spool_new(s->cfg->turf_dir, (size_t)s->cfg->turf_max_size);
+}
+
+/* Stop keeping it as soon as no copy can be needed (memory, and SKIP of the body). */
+static void
+copy_update(struct session *s)
+{
+	if (s->mg.spool != NULL && !copy_possible(s)) {
+		turf_spool_free(s->mg.spool);
+		s->mg.spool = NULL;
+	}
+}
+
+/* Keep LEN more bytes; a spool over turf_max_size or failing is given up, and why remembered. */
+static void
+copy_add(struct session *s, const void *data, size_t len)
+{
+	enum turf_spool_state st;
+
+	if (s->mg.spool == NULL)
+		return;
+	turf_spool_add(s->mg.spool, data, len);
+	if ((st = turf_spool_state(s->mg.spool, &s->mg.copy_errno)) != SPOOL_OK) {
+		s->mg.copy_lost = st;
+		turf_spool_free(s->mg.spool);
+		s->mg.spool = NULL;
+	}
+}
+
+bool
+decide_body_wanted(const struct session *s)
+{
+	return s->mg.spool != NULL || loops_repeat_pending(s);
+}
+
+/*
+ * Settle the candidates a check marked (loops.h): monitored, they are
+ * logged as "would turf" and forgotten; otherwise they become RCPT_TURF,
+ * carried out (and logged) at eom.
+ */
+static void
+settle_candidates(struct session *s, struct verdict *v)
+{
+	char why[WHY_MAX];
+	size_t i;
+
+	why_of(v, why, sizeof(why));
+	for (i = 0; i < s->nrcpts; i++) {
+		struct rcpt_entry *r = &s->rcpts[i];
+
+		if (!(r->flags & RCPT_CAND))
+			continue;
+		r->flags &= ~RCPT_CAND;
+		if (v->monitored) {
+			free(r->why);
+			r->why = NULL;
+			continue;
+		}
+		r->flags |= RCPT_TURF;
+		if (r->why == NULL)
+			r->why = strdup(why);
+	}
+	if (v->monitored)
+		record(s, v);
+}
+
+/* Run candidate check FN (loops.h); true when it refused the message (V recorded). */
+static bool
+run_candidate(struct session *s, enum check_id id, check_fn fn, struct verdict *v)
+{
+	struct verdict cv;
+
+	verdict_clear(&cv);
+	if ((s->skip & (1UL << id)) || fn(s, &cv) != CHECK_DONE)
+		return false;
+	nets(s, &cv);
+	if (action_is_refusal(cv.action)) {
+		*v = cv;
+		record(s, v);
+		return true;
+	}
+	if (cv.monitored && action_is_refusal(cv.would))
+		record(s, &cv);
+	else
+		settle_candidates(s, &cv);
+	if (cv.monitored && v->by[0] == '\0')
+		*v = cv; /* show what monitor mode let through (already logged) */
+	return false;
+}
+
 void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
 	begin(s, STAGE_HEADER, v);
 	authres_header(s, name, value);
+	if (s->mg.have_deferred)
+		return; /* decided: the rest of the headers changes nothing */
+	copy_start(s);
+	copy_add(s, name, strlen(name));
+	copy_add(s, ": ", 2);
+	copy_add(s, value, strlen(value));
+	copy_add(s, "\n", 1);
+	loops_observe_header(s, name, value);
+	s->cur_hdr_name = name;
+	s->cur_hdr_value = value;
+	run_checks(s, header_checks, v);
+	s->cur_hdr_name = s->cur_hdr_value = NULL;
+	if (v->action != ACT_CONTINUE) {
+		s->mg.deferred = *v;
+		s->mg.have_deferred = true;
+	}
 }
 
 void
 decide_eoh(struct session *s, struct verdict *v)
 {
 	begin(s, STAGE_EOH, v);
+	copy_start(s);
+	s->mg.in_body = true;
+	if (s->mg.have_deferred) {
+		*v = s->mg.deferred; /* logged when it was decided */
+		return;
+	}
+	copy_add(s, "\n", 1);
+	run_checks(s, eoh_checks, v);
+	copy_update(s);
 }
 
 void
 decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v)
 {
-	(void)chunk;
-	(void)len;
 	begin(s, STAGE_BODY, v);
+	copy_start(s);
+	copy_add(s, chunk, len);
+	/* The repeat check runs as soon as the fingerprint is complete, so the
+	 * rest of the body can be skipped when no copy is needed. */
+	if (loops_repeat_pending(s) && loops_observe_body(s, chunk, len) &&
+	    run_candidate(s, CHK_LOOP, loops_repeats, v))
+		return;
+	copy_update(s);
+	finish(s, v);
 }
 
 /* reroute: old.example -> new.example for every accepted recipient (DESIGN "Anti-relay"). */
@@ -309,7 +530,10 @@ apply_reroute(struct session *s)
 		struct addr a;
 		char to[CAP_ADDR_LEN + 8];
 
-		if (addr_parse(s->rcpts[i].raw, &a) != ADDR_OK || (a.flags & (ADDR_NO_DOMAIN | ADDR_LITERAL)))
+		if (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP))
+			continue; /* removed at this eom */
+		if (addr_parse(s->rcpts[i].raw, &a) != ADDR_OK ||
+		    (a.flags & (ADDR_NO_DOMAIN | ADDR_LITERAL)))
 			continue;
 		for (j = 0; j < s->cfg->n_reroute; j++) {
 			if (strcmp(a.domain, s->cfg->reroute[j].from) != 0)
@@ -327,18 +551,213 @@ apply_reroute(struct session *s)
 	return true;
 }
 
+/* ---- carrying out a turf at eom ---- */
+
+/* The "by" part of WHY ("loop" of "loop: more than ..."), its length. */
+static size_t
+why_by_len(const char *why)
+{
+	const char *sep = strstr(why, ": ");
+
+	return sep ? (size_t)(sep - why) : strlen(why);
+}
+
+/*
+ * What decided the turf, and whom it concerns, into V's by and detail:
+ * the first reason decides; each recipient is listed with its reason
+ * (just the detail when it is the same decider).
+ */
+static void
+describe_turf(struct session *s, bool whole, size_t nturf, struct verdict *v)
+{
+	const char *first = s->mg.turf_all != ACT_CONTINUE ? s->mg.turf_why : NULL;
+	char detail[CAP_DETAIL];
+	struct strbuf sb;
+	size_t i, n;
+
+	for (i = 0; first == NULL && i < s->nrcpts; i++)
+		if (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP))
+			first = s->rcpts[i].why ? s->rcpts[i].why : "turf";
+	n = why_by_len(first);
+	snprintf(v->by, sizeof(v->by), "%.*s", (int)n, first);
+	strbuf_init(&sb, detail, sizeof(detail));
+	if (s->mg.turf_all != ACT_CONTINUE) {
+		strbuf_add(&sb, first[n] ? first + n + 2 : "");
+		str_copy(v->detail, sizeof(v->detail), detail);
+		return;
+	}
+	if (!whole)
+		strbuf_addf(&sb, "%zu of %zu recipients: ", nturf, s->nrcpts);
+	for (i = 0; i < s->nrcpts; i++) {
+		const struct rcpt_entry *r = &s->rcpts[i];
+		const char *why = r->why ? r->why : "turf";
+
+		if (!(r->flags & (RCPT_TURF | RCPT_DROP)))
+			continue;
+		if (sb.len > 0 && detail[sb.len - 1] != ' ')
+			strbuf_add(&sb, "; ");
+		strbuf_add_printable(&sb, r->raw, 128);
+		if (why_by_len(why) == n && strncmp(why, first, n) == 0)
+			why = why[n] ? why + n + 2 : why;
+		strbuf_addf(&sb, " (%s)", why);
+	}
+	str_copy(v->detail, sizeof(v->detail), detail);
+}
+
+/* Append " copy=ID" (or another note) to V's detail. */
+static void
+detail_add(struct verdict *v, const char *fmt, const char *arg)
+{
+	size_t len = strlen(v->detail);
+
+	snprintf(v->detail + len, sizeof(v->detail) - len, fmt, arg);
+}
+
+/* No complete copy: hold the message in the MTA rather than keep a cut one (false: no memory). */
+static bool
+quarantine_instead(struct session *s, struct verdict *v)
+{
+	const char *why = s->mg.copy_lost == SPOOL_OVER ? "over turf_max_size" : "no copy was kept";
+	char reason[CAP_REPLY_TEXT];
+
+	snprintf(reason, sizeof(reason), "relayguard: %s: %s; %s", v->by, v->detail, why);
+	if (!session_set_quarantine(s, reason))
+		return false;
+	v->action = ACT_QUARANTINE;
+	str_copy(v->reason, sizeof(v->reason), reason);
+	detail_add(v, "; %s, held in the MTA", why);
+	return true;
+}
+
+/* Write the spool with the envelope (turf.h); false with ERR set. */
+static bool
+write_copy(struct session *s, bool whole, const struct verdict *v, char *err, size_t errsize)
+{
+	const char **rcpts = calloc(s->nrcpts + 1, sizeof(*rcpts));
+	bool *turfed = calloc(s->nrcpts + 1, sizeof(*turfed)), ok = false;
+	char client[CAP_DOMAIN_LEN + IPADDR_TEXT + 8];
+	struct turf_envelope env;
+	size_t i;
+
+	if (rcpts != NULL && turfed != NULL) {
+		snprintf(client, sizeof(client), "%s [%s]",
+		    s->client_name[0] ? s->client_name : "unknown",
+		    s->have_client ? s->client_addr : "unknown");
+		for (i = 0; i < s->nrcpts; i++) {
+			unsigned f = s->rcpts[i].flags;
+
+			rcpts[i] = s->rcpts[i].raw;
+			turfed[i] = whole ? !(f & RCPT_DROP) : !!(f & RCPT_TURF);
+		}
+		env = (struct turf_envelope){v->by, v->detail, session_macro(s, "i"), client,
+			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts,
+			time(NULL)};
+		ok = turf_commit(s->cfg->turf_dir, s->mg.spool, &env, s->mg.turf_id,
+		    sizeof(s->mg.turf_id), err, errsize);
+	}
+	free(rcpts);
+	free(turfed);
+	return ok;
+}
+
+/*
+ * Write the copy; false when the message was decided otherwise instead,
+ * with V recorded: 451 4.3.0 when the copy could not be written (nothing
+ * is lost: the sender keeps the message and tries again), quarantine when
+ * there is no complete copy to write.
+ */
+static bool
+keep_copy(struct session *s, bool whole, struct verdict *v)
+{
+	static const struct reply_tmpl failed = {"451", "4.3.0",
+		"Temporary local problem: cannot keep a copy, try again later"};
+	char err[300] = "out of memory", by[CAP_DECIDER];
+
+	if (s->mg.spool != NULL) {
+		if (write_copy(s, whole, v, err, sizeof(err))) {
+			detail_add(v, " copy=%s", s->mg.turf_id);
+			return true;
+		}
+	} else if (s->mg.copy_lost == SPOOL_FAILED) {
+		snprintf(err, sizeof(err), "%s", strerror(s->mg.copy_errno));
+	} else if (quarantine_instead(s, v)) {
+		record(s, v);
+		return false;
+	}
+	str_copy(by, sizeof(by), v->by);
+	session_refuse(s, v, &failed, by, "cannot keep a copy in turf_dir: %s", err);
+	record(s, v);
+	return false;
+}
+
+/*
+ * Carry out the turfs decided for this message.  True when that decided
+ * the whole message (V recorded: turf, discard, quarantine or 451); false
+ * when the message goes on, perhaps without some recipients (then the
+ * turf is recorded here and V says continue).
+ */
+static bool
+execute_turf(struct session *s, struct verdict *v)
+{
+	size_t i, nturf = 0, ncopy = 0;
+	bool whole, copy;
+
+	for (i = 0; i < s->nrcpts; i++) {
+		nturf += (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) != 0;
+		ncopy += (s->rcpts[i].flags & RCPT_TURF) != 0;
+	}
+	whole = s->mg.turf_all != ACT_CONTINUE || (s->nrcpts > 0 && nturf == s->nrcpts);
+	if (!whole && nturf == 0)
+		return false;
+	copy = s->mg.turf_all == ACT_TURF || ncopy > 0;
+	verdict_clear(v);
+	describe_turf(s, whole, nturf, v);
+	if (copy && s->cfg->turf_dir == NULL)
+		detail_add(v, "%s", "; no turf_dir: no copy kept");
+	else if (copy && !keep_copy(s, whole, v))
+		return true;
+	v->action = copy && s->cfg->turf_dir != NULL ? ACT_TURF : ACT_DISCARD;
+	if (!whole) {
+		for (i = 0; i < s->nrcpts; i++)
+			if ((s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) &&
+			    !session_add_rcpt_change(s, RCPT_DEL, s->rcpts[i].raw)) {
+				internal_error(s, v, "out of memory removing a recipient");
+				record(s, v);
+				return true;
+			}
+	}
+	record(s, v);
+	if (whole)
+		return true;
+	v->action = ACT_CONTINUE;
+	return false;
+}
+
 void
 decide_eom(struct session *s, struct verdict *v)
 {
+	const struct check *c;
+
 	begin(s, STAGE_EOM, v);
-	if (!apply_reroute(s)) {
-		internal_error(s, v, "out of memory rerouting");
-		finish(s, v);
+	copy_start(s);
+	for (c = eom_checks; c->run != NULL; c++) {
+		if (!(s->skip & (1UL << c->id)) && c->run(s, v) == CHECK_DONE) {
+			finish(s, v);
+			if (v->action != ACT_CONTINUE)
+				return;
+			break;
+		}
+	}
+	if (run_candidate(s, CHK_LOOP, loops_repeats, v) ||
+	    run_candidate(s, CHK_AUTOREPLY, loops_autoreply, v) || execute_turf(s, v))
+		return;
+	if (!apply_reroute(s) || !loops_eom_changes(s) || !authres_eom(s)) {
+		internal_error(s, v, "out of memory at end of message");
+		record(s, v);
 		return;
 	}
-	if (!authres_eom(s))
-		internal_error(s, v, "out of memory adding Authentication-Results");
-	finish(s, v);
+	if (v->by[0] == '\0')
+		record(s, v);
 }
 
 void

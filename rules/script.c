@@ -18,7 +18,7 @@ static const struct {
 	{"macro", SC_MACRO, 2, 2},     {"helo", SC_HELO, 1, 1},     {"ehlo", SC_HELO, 1, 1},
 	{"mail", SC_MAIL, 1, 1},       {"rcpt", SC_RCPT, 1, 1},     {"data", SC_DATA, 0, 0},
 	{"header", SC_HEADER, 1, 2},   {"body", SC_BODY, 0, 1},     {"eom", SC_EOM, 0, 0},
-	{"rset", SC_RSET, 0, 0},       {"quit", SC_QUIT, 0, 0},
+	{"rset", SC_RSET, 0, 0},       {"quit", SC_QUIT, 0, 0},     {"eoh", SC_EOH, 0, 0},
 };
 
 static char *

@@ -54,8 +54,10 @@ session_reset_message(struct session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nrcpts; i++)
+	for (i = 0; i < s->nrcpts; i++) {
 		free(s->rcpts[i].raw);
+		free(s->rcpts[i].why);
+	}
 	free(s->rcpts);
 	s->rcpts = NULL;
 	s->nrcpts = s->caprcpts = 0;
@@ -67,6 +69,8 @@ session_reset_message(struct session *s)
 	memset(&s->spf, 0, sizeof(s->spf));
 	s->sender_domain = SD_UNKNOWN;
 	s->n_authres = s->n_forged = 0;
+	turf_spool_free(s->mg.spool);
+	memset(&s->mg, 0, sizeof(s->mg));
 }
 
 void
@@ -149,6 +153,24 @@ size_t
 session_rcpt_count(const struct session *s)
 {
 	return s->nrcpts;
+}
+
+const char *
+session_turf_id(const struct session *s)
+{
+	return s->mg.turf_id[0] != '\0' ? s->mg.turf_id : NULL;
+}
+
+void
+session_set_glue_flags(struct session *s, unsigned flags)
+{
+	s->glue_flags = flags;
+}
+
+unsigned
+session_glue_flags(const struct session *s)
+{
+	return s->glue_flags;
 }
 
 /* ---- facts ---- */
@@ -392,9 +414,27 @@ session_add_rcpt_change(struct session *s, enum rcpt_op op, const char *addr)
 }
 
 bool
+session_set_quarantine(struct session *s, const char *reason)
+{
+	char *copy = strdup(reason);
+
+	if (copy == NULL)
+		return false;
+	free(s->changes.quarantine);
+	s->changes.quarantine = copy;
+	return true;
+}
+
+bool
+session_monitored(const struct session *s, const char *by)
+{
+	return s->cfg->mode == MODE_MONITOR || strset_contains(s->cfg->monitor_checks, by);
+}
+
+bool
 session_keep_rcpt(struct session *s)
 {
-	char *copy;
+	char *copy, *why = NULL;
 
 	if (s->nrcpts == s->caprcpts) {
 		size_t ncap = s->caprcpts ? s->caprcpts * 2 : 4;
@@ -407,8 +447,13 @@ session_keep_rcpt(struct session *s)
 	}
 	if ((copy = strdup(s->cur_rcpt)) == NULL)
 		return false;
+	if ((s->cur_rcpt_flags & (RCPT_TURF | RCPT_DROP)) && (why = strdup(s->cur_rcpt_why)) == NULL) {
+		free(copy);
+		return false;
+	}
 	s->rcpts[s->nrcpts].raw = copy;
 	s->rcpts[s->nrcpts].flags = s->cur_rcpt_flags;
+	s->rcpts[s->nrcpts].why = why;
 	s->nrcpts++;
 	return true;
 }

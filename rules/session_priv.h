@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "caps.h"
@@ -18,6 +19,7 @@
 #include "sender_domain.h"
 #include "session.h"
 #include "spf.h"
+#include "turf.h"
 #include "verdict.h"
 
 struct macro {
@@ -29,10 +31,41 @@ struct macro {
 struct rcpt_entry {
 	char *raw;	/* exactly as the MTA passed it (needed for smfi_delrcpt) */
 	unsigned flags;
+	char *why;	/* RCPT_TURF, RCPT_DROP: "by: detail" of the decision */
 };
 
 #define RCPT_EXEMPT	0x01	/* always_accept_recipients (postmaster) */
 #define RCPT_LOCAL	0x02	/* a local destination */
+#define RCPT_TURF	0x04	/* removed at eom, a copy kept (never DISCARD at RCPT) */
+#define RCPT_DROP	0x08	/* removed at eom without a copy */
+#define RCPT_CAND	0x10	/* a check proposes turf; decide.c settles it */
+
+#define WHY_MAX (CAP_DECIDER + CAP_DETAIL + 2)
+
+/*
+ * Hops, loops, auto-replies and turf of the current message (loops.c,
+ * decide.c).  Nothing here grows with the number of headers: the spool
+ * is bounded by turf_max_size and exists only while a copy may be needed.
+ */
+struct msg_guard {
+	unsigned hops;		/* Received: headers, counted up to max_hops + 1 */
+	bool in_body;		/* the end of the headers has been seen */
+	const char *autoreply;	/* why this is an auto-reply (static text); NULL: it is not */
+	bool have_subject;
+	bool has_marker;	/* our loop_header is among the headers */
+	uint64_t fp;		/* FNV-1a of Subject and the first LOOP_FP_BODY body bytes */
+	size_t fp_body;		/* body bytes in fp */
+	bool loop_checked;	/* the repeat counters have been consulted */
+	bool copy_started;	/* the spool was started at the first header */
+	struct turf_spool *spool; /* the message as it streams; NULL when no copy can be needed */
+	enum turf_spool_state copy_lost; /* why the spool was given up (SPOOL_OK: it was not) */
+	int copy_errno;		/* with SPOOL_FAILED */
+	enum action turf_all;	/* ACT_TURF or ACT_DISCARD pending for the whole message */
+	char turf_why[WHY_MAX];	/* "by: detail" of turf_all */
+	bool have_deferred;	/* a decision made among the headers, answered at eoh */
+	struct verdict deferred;
+	char turf_id[TURF_ID_MAX + 1]; /* the copy written at eom ("" if none) */
+};
 
 /* Forged Authentication-Results remembered per message (authres.h says what happens beyond). */
 #define CAP_AUTHRES_FORGED 32
@@ -78,12 +111,18 @@ struct session {
 	unsigned n_authres;		/* Authentication-Results headers so far (authres.h) */
 	unsigned n_forged;		/* of those, claiming our authserv-id */
 	unsigned forged[CAP_AUTHRES_FORGED];	/* their 1-based indexes among the A-R headers */
+	struct msg_guard mg;
 
 	/* the command being decided */
 	enum stage stage;
 	const char *cur_rcpt;		/* RCPT argument (valid during decide_rcpt) */
 	struct addr cur_rcpt_addr;
 	unsigned cur_rcpt_flags;	/* RCPT_* so far */
+	char cur_rcpt_why[WHY_MAX];	/* with RCPT_TURF or RCPT_DROP */
+	const char *cur_hdr_name;	/* the header being decided (valid during decide_header) */
+	const char *cur_hdr_value;
+
+	unsigned glue_flags;		/* SESSION_* of session.h, the glue's */
 };
 
 /* May this client relay (trusted minus never-relay, authenticated, internal interface)? */
@@ -146,5 +185,14 @@ bool session_keep_rcpt(struct session *s);
  * with MAIL); decide_abort drops it.
  */
 void session_reset_message(struct session *s);
+
+/* Ask the MTA to hold the message with REASON; false when out of memory. */
+bool session_set_quarantine(struct session *s, const char *reason);
+
+/*
+ * Is the decision of BY (a check or rule name) in monitor mode (mode =
+ * monitor, or monitor_checks names it)?
+ */
+bool session_monitored(const struct session *s, const char *by);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "loops.h"
 #include "snapshot.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,6 +57,7 @@ snapshot_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	snap->cfg = cfg;
+	snap->needs = loops_needs(cfg);
 	/* Annotating means removing forged Authentication-Results: that needs the header (authres.h). */
 	if (cfg->rdns != RDNS_OFF || cfg->spf != SPF_OFF)
 		snap->needs |= NEED_HEADERS;

@@ -17,6 +17,11 @@ rg.run(function()
 local_domains = example.com
 trusted_networks = 192.0.2.0/24 2001:db8:1::/48
 internal_interfaces = 10.1.1.1 2001:db8:25::25
+# The hop count and the loop detector (on by default) read headers and
+# body; turned off, the policy is anti-relay alone.  turf-glue.lua
+# negotiates with them on.
+max_hops = 0
+loop_max = 0
 ]])
 
 	-- ---- negotiation ----------------------------------------------------
