@@ -57,6 +57,7 @@
 #define CAP_DETAIL		256
 #define CAP_CONF_LINE		8192
 #define CAP_QUEUE_ID		64
+#define CAP_COUNTERS		1024	/* counter lines of one decision (what-if); more are cut */
 #define CAP_MILTER_PACKET	262144
 
 #endif

@@ -51,6 +51,30 @@ struct reroute {
 	char *to;
 };
 
+/* "N/DURATION": LIMIT events per WINDOW_MS (CT_RATE); LIMIT 0 means off. */
+struct rate_spec {
+	long limit;
+	long window_ms;
+};
+
+/*
+ * One per-client flood limit: its threshold (MAX for counts and sizes,
+ * RATE for rates; 0 is off), its reply, and the clients it spares.
+ */
+struct client_limit {
+	long max;
+	struct rate_spec rate;
+	struct reply_tmpl reply;
+	struct cidrset *exempt;	/* NULL (not set): the trusted networks are exempt */
+};
+
+/* One per-authenticated-user rate and the users it spares. */
+struct user_limit {
+	struct rate_spec rate;
+	struct reply_tmpl reply;
+	struct strset *exempt;
+};
+
 /* A file the configuration was read from, as it was when read. */
 struct watched {
 	char *path;
@@ -121,10 +145,32 @@ struct config {
 	enum spf_action spf_permerror_action;
 	struct reply_tmpl spf_permerror_reply;
 	char *authserv_id;		/* NULL: the host name */
+	/* connection control (clients.c) */
+	struct cidrset *deny_clients;
+	struct reply_tmpl deny_clients_reply;
+	struct cidrset *allow_clients;		/* NULL: not set, anyone may connect */
+	struct reply_tmpl allow_clients_reply;
+
+	/* flood limits (limits.c) */
+	long limit_ipv4_prefix;			/* clients are counted per network of this size */
+	long limit_ipv6_prefix;
+	struct client_limit client_connections;	/* .max concurrent connections */
+	struct client_limit client_connection_rate;
+	struct client_limit client_message_rate;
+	struct client_limit client_recipient_rate;
+	struct client_limit client_bad_recipients; /* .rate of 5xx answers to RCPT */
+	long client_bad_recipients_penalty;	/* ms of 421 once past it */
+	struct client_limit max_recipients;	/* .max recipients per message */
+	struct client_limit max_message_size;	/* .max bytes */
+	struct user_limit user_message_rate;
+	struct user_limit user_recipient_rate;
+
 	/* counter store */
 	char *store;			/* "memory" or redis://HOST:PORT/DB */
 	long store_max_entries;		/* memory store bound */
+	long store_timeout;		/* ms: Redis connect and command timeout */
 	enum store_failure store_failure; /* what an unreachable store means */
+	struct reply_tmpl store_failure_reply;
 
 	/* hops, loops, auto-replies, turf (DESIGN "Hops and loops", "Turf") */
 	long max_hops;			/* Received: headers allowed; 0: no limit */

@@ -81,4 +81,12 @@ void decide_eom(struct session *s, struct verdict *v);
 /* The MTA aborted the message (RSET, lost connection): forget it. */
 void decide_abort(struct session *s);
 
+/*
+ * The connection ended (the glue's xxfi_close; the what-if at quit and at
+ * the next connect): give back what it held in shared counters, such as
+ * its place in the concurrency count.  S may be NULL, and connect may
+ * never have happened.  Call it before session_free.
+ */
+void decide_close(struct session *s);
+
 #endif

@@ -16,6 +16,10 @@
  *   eom
  *   rset
  *   quit
+ *   keep                      leave this session open, as a concurrent
+ *                             connection, when the next connect starts
+ *                             another (it ends with the script)
+ *   wait DURATION             advance the what-if clock (30s, 10m, 1h, 250ms)
  *
  * Blank lines and lines starting with "#" are comments.  The parser
  * works in place on the caller's line buffer and never allocates.
@@ -44,6 +48,8 @@ enum script_cmd {
 	SC_EOM,
 	SC_RSET,
 	SC_QUIT,
+	SC_KEEP,
+	SC_WAIT,
 };
 
 struct script_event {

@@ -47,6 +47,13 @@ const struct changes *session_changes(const struct session *s);
 size_t session_rcpt_count(const struct session *s);
 
 /*
+ * The counters the last decision used, one "name[key] = value ..." per
+ * line ("" when none), for the what-if output.  Valid until the next
+ * decide_* call on S.
+ */
+const char *session_counters(const struct session *s);
+
+/*
  * The name of the turf copy decide_eom wrote for the current message
  * (relative to turf_dir/new), or NULL if it wrote none.  Valid until the
  * message is reset.

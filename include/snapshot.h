@@ -19,7 +19,7 @@
 
 /* What a snapshot needs from the MTA beyond the envelope (for milter negotiation). */
 #define NEED_HEADERS	0x01	/* header callbacks (hop count, header rules, auto-reply detection) */
-#define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints) */
+#define NEED_BODY	0x02	/* body chunks (body rules, turf copies, fingerprints, max_message_size) */
 /*
  * Something (a rule) may turf a message after its headers have started:
  * keep every message as it streams (in memory, then in turf_dir/tmp) until
@@ -27,6 +27,7 @@
  * no copy and the message is quarantined instead.  Only with turf_dir.
  */
 #define NEED_TURF_COPY	0x04
+#define NEED_REJECTED_RCPTS 0x08 /* recipients the MTA refused itself (client_bad_recipients) */
 
 struct snapshot {
 	struct config *cfg;

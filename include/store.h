@@ -1,7 +1,7 @@
 /*
  * store.h - the counter store: rate counters, gauges and notes shared by
- * the loop detector and the flood limits, in process memory or (later) in
- * Redis so that several MX hosts share one view.
+ * the loop detector and the flood limits, in process memory or in Redis
+ * so that several MX hosts share one view.
  *
  * Rates use the generic cell rate algorithm (GCRA, a token bucket kept as
  * one timestamp per key): LIMIT events per WINDOW are allowed, spread or in
@@ -43,6 +43,44 @@ struct store_rate {
  */
 struct store *store_memory_new(size_t max_entries);
 
+/* The value of the store key, parsed. */
+struct store_url {
+	bool redis;		/* false: the memory store */
+	char host[256];		/* name or address; an IPv6 address without brackets */
+	int port;		/* default 6379 */
+	int db;			/* default 0 */
+	char user[64];		/* Redis 6 ACL user, "" for none */
+	char password[256];	/* "" for none */
+};
+
+/*
+ * Parse "memory" or redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (HOST may
+ * be a bracketed IPv6 address).  False with a description in ERR.
+ */
+bool store_url_parse(const char *text, struct store_url *out, char *err, size_t errsize);
+
+/* "host:port/db" of URL for logs (no password) into BUF. */
+void store_url_format(const struct store_url *url, char *buf, size_t size);
+
+/* Options of a Redis store. */
+struct store_redis_opts {
+	long timeout_ms;	/* connect and command timeout (0: 500 ms) */
+	bool caller_clock;	/* rates use the caller's NOW_MS (tests); else the Redis server's clock */
+};
+
+/*
+ * A Redis store at URL (built with hiredis only: otherwise NULL).  It
+ * connects on first use and keeps a small pool of connections; every
+ * operation is one round trip (a Lua script, loaded once per connection
+ * and sent again if Redis lost it) and is bounded by the timeout, so a
+ * hung or stopped Redis answers STORE_UNAVAILABLE instead of blocking.
+ * After a failure the store fails fast and retries with backoff (100 ms
+ * doubling to 5 s); the first failure of an outage and the recovery are
+ * logged once each.  Rates use the Redis server's clock so that every
+ * host sharing it agrees on time.  NULL when out of memory.
+ */
+struct store *store_redis_new(const struct store_url *url, const struct store_redis_opts *opts);
+
 /* Release a store; accepts NULL. */
 void store_free(struct store *st);
 
@@ -78,7 +116,7 @@ enum store_res store_note_first(struct store *st, const char *key, const char *v
 enum store_res store_note_get(struct store *st, const char *key, long now_ms, char *out,
     size_t size, bool *found);
 
-/* Number of live keys (memory store; for tests and statistics). */
+/* Number of live keys (memory store; for tests and statistics; 0 for Redis). */
 size_t store_count(struct store *st);
 
 /* Monotonic milliseconds, the clock the daemon passes as NOW_MS. */

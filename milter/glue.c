@@ -212,6 +212,9 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	atomic_store(&last_glue_flags, flags);
 	if ((s = conn_session(ctx)) != NULL)
 		session_set_glue_flags(s, flags);
+	/* Recipients the MTA refuses itself count as bad recipients (1.5). */
+	if (needs & NEED_REJECTED_RCPTS)
+		steps |= SMFIP_RCPT_REJ;
 
 	(void)f2;
 	(void)f3;
@@ -416,6 +419,7 @@ rg_close(SMFICTX *ctx)
 
 	if (s != NULL) {
 		smfi_setpriv(ctx, NULL);
+		decide_close(s);
 		session_free(s);
 		atomic_fetch_sub(&live_sessions, 1);
 		stats_sessions(-1);
@@ -478,6 +482,11 @@ reload(const char *config_path, const char *why)
 		stats_reload(false, 0);
 	} else {
 		config_diff(old ? old->cfg : NULL, snap->cfg, changed, sizeof(changed));
+		if (old != NULL && (strcmp(old->cfg->store, snap->cfg->store) != 0 ||
+				       old->cfg->store_timeout != snap->cfg->store_timeout ||
+				       old->cfg->store_max_entries != snap->cfg->store_max_entries))
+			log_msg(LOG_WARNING, "the counter store is set up at start-up: "
+					     "the new store settings take effect when relayguard restarts");
 		snapshot_install(snap);
 		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
 		    config_path, why, snap->generation, old ? old->generation : 0,

@@ -13,11 +13,16 @@
  * headers is answered there).
  *
  * Several sessions may follow one another in a script (each starts with
- * connect); shared state (services, caches, counters) lives as long as
- * the run, as it lives as long as the daemon.
+ * connect; "keep" leaves the current one open as a concurrent connection);
+ * shared state (services, caches, counters) lives as long as the run, as
+ * it lives as long as the daemon.  Counters a decision used follow its
+ * line, indented ("    counter NAME[KEY] = VALUE ...").  Time is a
+ * virtual clock that only "wait" advances, so a transcript prints the
+ * same counters on every run.
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,11 +84,36 @@ print_changes(FILE *out, const struct changes *c)
 		fprintf(out, "    quarantine \"%s\"\n", c->quarantine);
 }
 
+/* The counters the last decision of S used, one indented line each. */
+static void
+print_counters(FILE *out, const struct session *s)
+{
+	const char *p = session_counters(s), *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		fprintf(out, "    counter %.*s\n", (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
 /* One script session: the core's session and where its current message stands. */
 struct wi_session {
 	struct session *s;
 	bool eoh_done;		/* end of headers reached in this message */
+	struct session **kept;	/* earlier sessions left open by "keep" */
+	size_t nkept;
 };
+
+/* End session S as the MTA's close would. */
+static void
+end_session(struct session *s)
+{
+	decide_close(s);
+	session_free(s);
+}
 
 static void
 wi_new_message(struct wi_session *w)
@@ -104,6 +134,7 @@ implicit_eoh(struct wi_session *w, FILE *out)
 	if (v.action != ACT_CONTINUE || v.monitored) {
 		fputs("(eoh) => ", out);
 		print_verdict(out, &v);
+		print_counters(out, w->s);
 	}
 }
 
@@ -115,6 +146,7 @@ run_eom(struct wi_session *w, FILE *out)
 
 	decide_eom(w->s, &v);
 	print_verdict(out, &v);
+	print_counters(out, w->s);
 	print_changes(out, session_changes(w->s));
 	if ((id = session_turf_id(w->s)) != NULL)
 		fprintf(out, "    turf copy new/%s\n", id);
@@ -135,6 +167,7 @@ run_body(struct wi_session *w, const char *text, FILE *out)
 	memcpy(line + n, "\r\n", 2);
 	decide_body(w->s, (const unsigned char *)line, n + 2, &v);
 	print_verdict(out, &v);
+	print_counters(out, w->s);
 }
 
 /* Start a session for "connect IP [NAME]"; false on error. */
@@ -145,7 +178,7 @@ run_connect(struct snapshot *snap, struct services *svc, struct wi_session *w,
 	struct verdict v;
 	struct ipaddr ip;
 
-	session_free(w->s);
+	end_session(w->s);
 	w->s = NULL;
 	wi_new_message(w);
 	if (!ipaddr_parse(ev->arg1, &ip)) {
@@ -158,6 +191,63 @@ run_connect(struct snapshot *snap, struct services *svc, struct wi_session *w,
 	}
 	decide_connect(w->s, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
 	print_verdict(out, &v);
+	print_counters(out, w->s);
+	return true;
+}
+
+/* "30s", "10m", "250ms", "2h", "1d" (bare numbers are seconds); -1 if malformed. */
+static long
+parse_wait(const char *text)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	char *end;
+	long n;
+	size_t i;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	for (i = 0; errno == 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0 && n <= 30L * 86400000 / units[i].ms)
+			return n * units[i].ms;
+	return -1;
+}
+
+/* keep and wait: commands of the what-if itself, not SMTP events. */
+static bool
+run_control(struct services *svc, struct wi_session *w, const struct script_event *ev,
+    const char *where, FILE *out)
+{
+	struct session **k;
+	long ms;
+
+	if (ev->cmd == SC_WAIT) {
+		if ((ms = parse_wait(ev->arg1)) < 0) {
+			fprintf(out, "error: %s: \"%s\" is not a duration such as 30s or 10m\n", where,
+			    ev->arg1);
+			return false;
+		}
+		svc->clock_ms += ms;
+		fprintf(out, "ok\n");
+		return true;
+	}
+	if (w->s == NULL) {
+		fprintf(out, "error: %s: no session to keep\n", where);
+		return false;
+	}
+	if ((k = realloc(w->kept, (w->nkept + 1) * sizeof(*k))) == NULL) {
+		fprintf(out, "error: out of memory\n");
+		return false;
+	}
+	w->kept = k;
+	w->kept[w->nkept++] = w->s;
+	w->s = NULL;
+	wi_new_message(w);
+	fprintf(out, "ok\n");
 	return true;
 }
 
@@ -171,6 +261,8 @@ run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
 
 	if (ev->cmd == SC_CONNECT)
 		return run_connect(snap, svc, w, ev, where, out);
+	if (ev->cmd == SC_KEEP || ev->cmd == SC_WAIT)
+		return run_control(svc, w, ev, where, out);
 	if (w->s == NULL) {
 		fprintf(out, "error: %s: no session (a script starts with connect)\n", where);
 		return false;
@@ -218,7 +310,7 @@ run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
 		fprintf(out, "ok\n");
 		return true;
 	case SC_QUIT:
-		session_free(w->s);
+		end_session(w->s);
 		w->s = NULL;
 		fprintf(out, "ok\n");
 		return true;
@@ -226,18 +318,23 @@ run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
 		return true;
 	}
 	print_verdict(out, &v);
+	print_counters(out, w->s);
 	return true;
 }
+
+/* The virtual clock starts here (any value works; a round one reads well in a debugger). */
+#define WHATIF_EPOCH_MS 1000000000L
 
 int
 whatif_run(struct snapshot *snap, const char *script, FILE *out)
 {
 	FILE *in = stdin;
-	struct wi_session w = {NULL, false};
+	struct wi_session w = {NULL, false, NULL, 0};
 	struct services svc;
 	struct diag d;
 	char line[CAP_CONF_LINE + 2], err[160];
 	unsigned lineno = 0, errors = 0;
+	size_t i;
 
 	if (script != NULL && (in = fopen(script, "r")) == NULL) {
 		fprintf(stderr, "relayguard: %s: %s\n", script, strerror(errno));
@@ -252,6 +349,7 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		return EXIT_CONFIG;
 	}
 	diag_free(&d);
+	svc.clock_ms = WHATIF_EPOCH_MS;
 	turf_stable_names(true);
 	while (fgets(line, sizeof(line), in) != NULL) {
 		struct script_event ev;
@@ -278,7 +376,10 @@ whatif_run(struct snapshot *snap, const char *script, FILE *out)
 		if (!run_event(snap, &svc, &w, &ev, where, out))
 			errors++;
 	}
-	session_free(w.s);
+	end_session(w.s);
+	for (i = 0; i < w.nkept; i++)
+		end_session(w.kept[i]);
+	free(w.kept);
 	services_free(&svc);
 	if (in != stdin)
 		fclose(in);

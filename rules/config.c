@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "config.h"
 #include "fsafe.h"
+#include "store.h"
 #include "strbuf.h"
 
 enum ctype {
@@ -37,6 +38,7 @@ enum ctype {
 	CT_REPLY,
 	CT_REROUTE,
 	CT_OCTAL,	/* stored as long; file permissions such as 0660 */
+	CT_RATE,	/* struct rate_spec: "N/DURATION" (N events per sliding window), or off */
 };
 
 struct ckey {
@@ -58,6 +60,16 @@ static const char *const spf_action_names[] = {"accept", "tempfail", "reject", N
 static const char *const store_failure_names[] = {"accept", "tempfail", NULL};
 
 #define F(field) offsetof(struct config, field)
+
+/* The keys of one per-client limit: NAME (threshold), NAME_reply, NAME_exempt. */
+#define CLIENT_LIMIT(name, type, member, def, hi, text, cls)                                     \
+	{#name, type, F(name.member), def, 0, hi, NULL, 0},                                      \
+	    {#name "_reply", CT_REPLY, F(name.reply), text, 0, 0, NULL, cls},                    \
+	    {#name "_exempt", CT_CIDRS, F(name.exempt), NULL, 0, 0, NULL, 0}
+#define USER_LIMIT(name, text)                                                                   \
+	{#name, CT_RATE, F(name.rate), "off", 0, 0, NULL, 0},                                    \
+	    {#name "_reply", CT_REPLY, F(name.reply), text, 0, 0, NULL, '4'},                    \
+	    {#name "_exempt", CT_STRINGS, F(name.exempt), "", 0, 0, NULL, 0}
 
 static const struct ckey keys[] = {
 	/* anti-relay */
@@ -145,10 +157,39 @@ static const struct ckey keys[] = {
 	{"spf_permerror_reply", CT_REPLY, F(spf_permerror_reply),
 	    "550 5.7.24 SPF record of %{spf_domain} is invalid", 0, 0, NULL, 0},
 	{"authserv_id", CT_STRING, F(authserv_id), NULL, 0, 0, NULL, 0},
+	/* connection control */
+	{"deny_clients", CT_CIDRS, F(deny_clients), "", 0, 0, NULL, 0},
+	{"deny_clients_reply", CT_REPLY, F(deny_clients_reply), "554 5.7.1 Access denied", 0, 0, NULL, 0},
+	{"allow_clients", CT_CIDRS, F(allow_clients), NULL, 0, 0, NULL, 0},
+	{"allow_clients_reply", CT_REPLY, F(allow_clients_reply),
+	    "554 5.7.1 Access denied: this host accepts mail only from its relays", 0, 0, NULL, 0},
+	/* flood limits */
+	{"limit_ipv4_prefix", CT_INT, F(limit_ipv4_prefix), "32", 8, 32, NULL, 0},
+	{"limit_ipv6_prefix", CT_INT, F(limit_ipv6_prefix), "64", 16, 128, NULL, 0},
+	CLIENT_LIMIT(client_connections, CT_INT, max, "0", 1000000,
+	    "421 4.7.0 Too many connections from %{client_addr}, try again later", '4'),
+	CLIENT_LIMIT(client_connection_rate, CT_RATE, rate, "off", 0,
+	    "421 4.7.0 Too many connections from %{client_addr}, slow down", '4'),
+	CLIENT_LIMIT(client_message_rate, CT_RATE, rate, "off", 0,
+	    "450 4.7.1 Too many messages from %{client_addr}, try again later", '4'),
+	CLIENT_LIMIT(client_recipient_rate, CT_RATE, rate, "off", 0,
+	    "450 4.7.1 Too many recipients from %{client_addr}, try again later", '4'),
+	CLIENT_LIMIT(client_bad_recipients, CT_RATE, rate, "off", 0,
+	    "421 4.7.0 Too many unknown recipients from %{client_addr}, try again later", '4'),
+	{"client_bad_recipients_penalty", CT_DURATION, F(client_bad_recipients_penalty), "10m", 1000,
+	    86400000, NULL, 0},
+	CLIENT_LIMIT(max_recipients, CT_INT, max, "0", CAP_RCPTS, "452 4.5.3 Too many recipients", '4'),
+	CLIENT_LIMIT(max_message_size, CT_SIZE, max, "0", 1073741824,
+	    "552 5.3.4 Message size exceeds fixed maximum message size", 0),
+	USER_LIMIT(user_message_rate, "450 4.7.1 Too many messages from you, try again later"),
+	USER_LIMIT(user_recipient_rate, "450 4.7.1 Too many recipients from you, try again later"),
 	/* counter store */
 	{"store", CT_STRING, F(store), "memory", 0, 0, NULL, 0},
 	{"store_max_entries", CT_INT, F(store_max_entries), "100000", 1000, 100000000, NULL, 0},
+	{"store_timeout", CT_DURATION, F(store_timeout), "500ms", 10, 10000, NULL, 0},
 	{"store_failure", CT_ENUM, F(store_failure), "accept", 0, 0, store_failure_names, 0},
+	{"store_failure_reply", CT_REPLY, F(store_failure_reply),
+	    "451 4.3.0 Temporary failure, try again later", 0, 0, NULL, '4'},
 	/* hops, loops, auto-replies, turf */
 	{"max_hops", CT_INT, F(max_hops), "50", 0, 1000, NULL, 0},
 	{"hops_reply", CT_REPLY, F(hops_reply), "554 5.4.6 Too many hops", 0, 0, NULL, 0},
@@ -330,6 +371,42 @@ parse_scaled(const char *v, long *out, const char *const *units, const long *mul
 	return true;
 }
 
+/* "off", "0" or "N/DURATION" with N >= 1 and a duration of 1 ms to 30 days. */
+static bool
+parse_rate(const char *v, struct rate_spec *out)
+{
+	static const char *const units[] = {"ms", "s", "m", "h", "d", NULL};
+	static const long mult[] = {1, 1000, 60000, 3600000, 86400000};
+	const char *slash = strchr(v, '/');
+	char num[32];
+	long n, w;
+
+	memset(out, 0, sizeof(*out));
+	if (str_ieq(v, "off") || strcmp(v, "0") == 0)
+		return true;
+	if (slash == NULL || slash == v || (size_t)(slash - v) >= sizeof(num))
+		return false;
+	memcpy(num, v, (size_t)(slash - v));
+	num[slash - v] = '\0';
+	if (!parse_scaled(num, &n, units + 5, mult, 1) || n < 1 || n > 1000000000)
+		return false;
+	/* "10/m" reads as "10 per minute" */
+	if (isalpha((unsigned char)slash[1])) {
+		char one[40];
+
+		snprintf(one, sizeof(one), "1%s", slash + 1);
+		if (!parse_scaled(one, &w, units, mult, 1000))
+			return false;
+	} else if (!parse_scaled(slash + 1, &w, units, mult, 1000)) {
+		return false;
+	}
+	if (w < 1 || w > 30L * 86400000)
+		return false;
+	out->limit = n;
+	out->window_ms = w;
+	return true;
+}
+
 static bool
 parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const struct where *w)
 {
@@ -395,6 +472,12 @@ parse_scalar(struct config *cfg, const struct ckey *k, const char *v, const stru
 	case CT_REPLY:
 		if (!reply_parse(v, k->klass, (struct reply_tmpl *)f, err, sizeof(err)))
 			return diag_error(w->d, w->file, w->line, "%s: %s", k->name, err), false;
+		return true;
+	case CT_RATE:
+		if (!parse_rate(v, (struct rate_spec *)f))
+			return diag_error(w->d, w->file, w->line,
+				   "%s: \"%s\" is not N/DURATION (e.g. 30/1m) or off", k->name, v),
+			       false;
 		return true;
 	default:
 		return false;
@@ -843,6 +926,26 @@ listen_valid(const char *v)
 	return *port != '\0' && *end == '\0' && n > 0 && n < 65536;
 }
 
+/* The store key names a back end this build has. */
+static void
+validate_store(const struct config *cfg, struct diag *d)
+{
+	struct store_url url;
+	char err[160];
+
+	if (!store_url_parse(cfg->store, &url, err, sizeof(err))) {
+		diag_error(d, cfg->path, 0, "store: \"%s\": %s", cfg->store, err);
+		return;
+	}
+#ifndef HAVE_HIREDIS
+	if (url.redis)
+		diag_error(d, cfg->path, 0,
+		    "store: %s needs Redis support, but this relayguard was built without hiredis "
+		    "(rebuild with libhiredis-dev installed, or use store = memory)",
+		    cfg->store);
+#endif
+}
+
 bool
 config_loop_header(const struct config *cfg, char *name, size_t namesize, const char **value)
 {
@@ -933,6 +1036,15 @@ config_validate(struct config *cfg, struct diag *d)
 	size_t i;
 
 	config_validate_dns(cfg, d);
+	validate_store(cfg, d);
+	/* RFC 5321 4.5.3.1.8: a server must take at least 100 recipients. */
+	if (cfg->max_recipients.max > 0 && cfg->max_recipients.max < 100)
+		diag_warn(d, cfg->path, 0, "max_recipients: %ld is below the 100 recipients "
+					   "RFC 5321 4.5.3.1.8 asks a server to accept",
+		    cfg->max_recipients.max);
+	if (cfg->allow_clients != NULL && cidrset_count(cfg->allow_clients) == 0)
+		diag_warn(d, cfg->path, 0, "allow_clients is set but empty: every client is refused");
+
 	if (cfg->metrics_listen != NULL && !listen_valid(cfg->metrics_listen))
 		diag_error(d, cfg->path, 0, "metrics_listen: \"%s\" is not [HOST:]PORT", cfg->metrics_listen);
 	validate_turf(cfg, d);

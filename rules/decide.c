@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "authres.h"
+#include "clients.h"
 #include "decide.h"
+#include "flood.h"
 #include "helo.h"
 #include "log.h"
 #include "loops.h"
@@ -26,8 +28,14 @@
 #include "strbuf.h"
 #include "turf.h"
 
-/* rdns_check is in every table up to RCPT and acts only at rdns_stage. */
+/*
+ * Connection control and connection floods answer at connect: their point
+ * is the connection.  rdns_check is in every table up to RCPT and acts
+ * only at rdns_stage.
+ */
 static const struct check connect_checks[] = {
+	{CHK_CLIENTS, clients_connect},
+	{CHK_LIMITS, flood_connect},
 	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
@@ -37,9 +45,14 @@ static const struct check helo_checks[] = {
 	{CHK_COUNT, NULL},
 };
 
-/* A turf sender is accepted and turfed before rdns could refuse it (no NDR to feed a loop). */
+/*
+ * A flood is refused before a turf: the limits count every message.  A
+ * turf sender is accepted and turfed before rdns could refuse it (no NDR
+ * to feed a loop).
+ */
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_LIMITS, flood_mail},
 	{CHK_TURF, loops_mail_turf_sender},
 	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
@@ -49,12 +62,17 @@ static const struct check mail_checks[] = {
  * loops_rcpt_turf comes after the relay check (a blackhole never makes us
  * accept mail we would not relay) and before local_recipients (a
  * blackholed or turfed recipient must not get "user unknown": that NDR is
- * what feeds a loop).  The identity checks (DNS) come last: a relay
- * attempt is refused as such without any lookup, and postmaster
- * (always_accept) ends the checks before them.
+ * what feeds a loop).  Limits come twice: the penalty and max_recipients
+ * before the postmaster exemption (a flood is a flood, whoever it is
+ * addressed to; both answer 4xx), the recipient rates last, so only
+ * recipients that would be accepted are counted.  The identity checks
+ * (DNS) come after the anti-relay ones: a relay attempt is refused as such
+ * without any lookup, and postmaster (always_accept) ends the checks
+ * before them.
  */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
+	{CHK_LIMITS, flood_rcpt_first},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_TURF, loops_rcpt_turf},
@@ -63,6 +81,7 @@ static const struct check rcpt_checks[] = {
 	{CHK_HELO, helo_check},
 	{CHK_SENDER_DOMAIN, sender_domain_check},
 	{CHK_SPF, spf_check},
+	{CHK_LIMITS, flood_rcpt_last},
 	{CHK_COUNT, NULL},
 };
 
@@ -79,6 +98,7 @@ static const struct check eoh_checks[] = {
 
 /* Checks that may refuse the whole message at eom; the turf candidates run after them. */
 static const struct check eom_checks[] = {
+	{CHK_LIMITS, flood_eom},
 	{CHK_COUNT, NULL},
 };
 
@@ -243,8 +263,9 @@ internal_error(struct session *s, struct verdict *v, const char *what)
 	session_refuse(s, v, &tmpl, "internal", "%s", what);
 }
 
+/* Run TABLE until a check decides; the safety nets are not applied yet. */
 static void
-run_checks(struct session *s, const struct check *table, struct verdict *v)
+run_table(struct session *s, const struct check *table, struct verdict *v)
 {
 	const struct check *c;
 
@@ -254,17 +275,24 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 		if (c->run(s, v) == CHECK_DONE)
 			break;
 	}
+}
+
+static void
+run_checks(struct session *s, const struct check *table, struct verdict *v)
+{
+	run_table(s, table, v);
 	finish(s, v);
 }
 
 /* ---- stages ---- */
 
-/* Start deciding a command: its stage, and the deadline of its DNS waits (dns_timeout). */
+/* Start deciding one event at stage ST; its DNS waits end dns_timeout from now. */
 static void
 begin(struct session *s, enum stage st, struct verdict *v)
 {
 	verdict_clear(v);
 	s->stage = st;
+	s->counters[0] = '\0';
 	dns_deadline_in(s->cfg->dns_timeout, &s->dns_deadline);
 }
 
@@ -273,6 +301,8 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
     struct verdict *v)
 {
 	begin(s, STAGE_CONNECT, v);
+	flood_close(s); /* a second connect on one session: the first connection is over */
+	s->client_key[0] = '\0';
 	s->have_client = client != NULL && (client->family == AF_INET || client->family == AF_INET6);
 	if (s->have_client) {
 		s->client = *client;
@@ -298,12 +328,13 @@ decide_helo(struct session *s, const char *helo, struct verdict *v)
 void
 decide_mail(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
-	(void)args;
 	begin(s, STAGE_MAIL, v);
 	session_reset_message(s);
 	s->have_sender = true;
 	str_copy(s->sender, sizeof(s->sender), addr ? addr : "");
+	s->cur_args = args;
 	run_checks(s, mail_checks, v);
+	s->cur_args = NULL;
 }
 
 /* RCPT macros describe one recipient: forget them once it is decided. */
@@ -315,27 +346,46 @@ forget_rcpt_macros(struct session *s)
 	session_set_macro(s, "{rcpt_addr}", NULL);
 }
 
+/*
+ * A recipient the MTA refused itself (it shows them when we ask for
+ * SMFIP_RCPT_REJ, with {rcpt_mailer} "error"): its answer stands, so it is
+ * only counted, and it is no recipient of the message.
+ */
+static bool
+refused_by_mta(const struct session *s)
+{
+	const char *mailer = session_macro(s, "{rcpt_mailer}");
+
+	return mailer != NULL && strcmp(mailer, "error") == 0;
+}
+
 void
 decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdict *v)
 {
 	static const struct reply_tmpl too_many = {"452", "4.5.3", "Too many recipients"};
 
-	(void)args;
 	begin(s, STAGE_RCPT, v);
 	s->cur_rcpt = addr ? addr : "";
 	s->cur_rcpt_flags = 0;
+	s->cur_args = args;
 	memset(&s->cur_rcpt_addr, 0, sizeof(s->cur_rcpt_addr));
-	if (s->nrcpts >= CAP_RCPTS) {
-		session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+	if (refused_by_mta(s)) {
+		flood_rcpt_mta_refused(s);
 		finish(s, v);
 	} else {
-		run_checks(s, rcpt_checks, v);
+		if (s->nrcpts >= CAP_RCPTS)
+			session_refuse(s, v, &too_many, "caps", "more than %d recipients", CAP_RCPTS);
+		else
+			run_table(s, rcpt_checks, v);
+		flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
+		finish(s, v);
+		/* A recipient the client will see accepted is remembered for eom. */
+		if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
+			internal_error(s, v, "out of memory keeping a recipient");
 	}
-	/* A recipient the client will see accepted is remembered for eom. */
-	if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
-		internal_error(s, v, "out of memory keeping a recipient");
 	forget_rcpt_macros(s);
 	s->cur_rcpt = NULL;
+	s->cur_args = NULL;
 }
 
 void
@@ -409,7 +459,7 @@ copy_add(struct session *s, const void *data, size_t len)
 bool
 decide_body_wanted(const struct session *s)
 {
-	return s->mg.spool != NULL || loops_repeat_pending(s);
+	return s->mg.spool != NULL || loops_repeat_pending(s) || flood_body_wanted(s);
 }
 
 /*
@@ -472,6 +522,8 @@ decide_header(struct session *s, const char *name, const char *value, struct ver
 {
 	begin(s, STAGE_HEADER, v);
 	authres_header(s, name, value);
+	/* "Name: value" CRLF, as the message holds it (max_message_size) */
+	s->msg_bytes += strlen(name) + strlen(value) + 4;
 	if (s->mg.have_deferred)
 		return; /* decided: the rest of the headers changes nothing */
 	copy_start(s);
@@ -494,6 +546,7 @@ void
 decide_eoh(struct session *s, struct verdict *v)
 {
 	begin(s, STAGE_EOH, v);
+	s->msg_bytes += 2; /* the empty line after the header */
 	copy_start(s);
 	s->mg.in_body = true;
 	if (s->mg.have_deferred) {
@@ -509,6 +562,7 @@ void
 decide_body(struct session *s, const unsigned char *chunk, size_t len, struct verdict *v)
 {
 	begin(s, STAGE_BODY, v);
+	s->msg_bytes += len;
 	copy_start(s);
 	copy_add(s, chunk, len);
 	/* The repeat check runs as soon as the fingerprint is complete, so the
@@ -767,4 +821,13 @@ decide_abort(struct session *s)
 		return;
 	session_reset_message(s);
 	session_set_macro(s, "i", NULL); /* the queue id belonged to that message */
+}
+
+void
+decide_close(struct session *s)
+{
+	if (s == NULL)
+		return;
+	s->counters[0] = '\0';
+	flood_close(s);
 }

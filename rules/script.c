@@ -19,6 +19,7 @@ static const struct {
 	{"mail", SC_MAIL, 1, 1},       {"rcpt", SC_RCPT, 1, 1},     {"data", SC_DATA, 0, 0},
 	{"header", SC_HEADER, 1, 2},   {"body", SC_BODY, 0, 1},     {"eom", SC_EOM, 0, 0},
 	{"rset", SC_RSET, 0, 0},       {"quit", SC_QUIT, 0, 0},     {"eoh", SC_EOH, 0, 0},
+	{"keep", SC_KEEP, 0, 0},       {"wait", SC_WAIT, 1, 1},
 };
 
 static char *

@@ -64,6 +64,7 @@ session_reset_message(struct session *s)
 	changes_free(&s->changes);
 	s->have_sender = false;
 	s->sender[0] = '\0';
+	s->msg_bytes = 0;
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
 	s->spf_done = false;
 	memset(&s->spf, 0, sizeof(s->spf));
@@ -171,6 +172,33 @@ unsigned
 session_glue_flags(const struct session *s)
 {
 	return s->glue_flags;
+}
+
+const char *
+session_counters(const struct session *s)
+{
+	return s->counters;
+}
+
+void
+session_counter(struct session *s, const char *fmt, ...)
+{
+	size_t len = strlen(s->counters);
+	va_list ap;
+	int n;
+
+	if (len + 2 >= sizeof(s->counters))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->counters + len, sizeof(s->counters) - len - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s->counters[len] = '\0';
+		return;
+	}
+	len = strlen(s->counters);
+	s->counters[len] = '\n';
+	s->counters[len + 1] = '\0';
 }
 
 /* ---- facts ---- */

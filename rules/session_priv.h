@@ -113,8 +113,15 @@ struct session {
 	unsigned forged[CAP_AUTHRES_FORGED];	/* their 1-based indexes among the A-R headers */
 	struct msg_guard mg;
 
+	/* flood limits (limits.c) */
+	char client_key[IPADDR_TEXT + 8]; /* the client's counting group ("192.0.2.1", "2001:db8::/64"); "" until needed */
+	bool conn_counted;		/* counted in the concurrency gauge: decide_close takes it off */
+	unsigned long msg_bytes;	/* header and body bytes of the current message */
+	char counters[CAP_COUNTERS];	/* counters the current decision used, one per line */
+
 	/* the command being decided */
 	enum stage stage;
+	char *const *cur_args;		/* ESMTP parameters of MAIL/RCPT (valid during the call, may be NULL) */
 	const char *cur_rcpt;		/* RCPT argument (valid during decide_rcpt) */
 	struct addr cur_rcpt_addr;
 	unsigned cur_rcpt_flags;	/* RCPT_* so far */
@@ -194,5 +201,7 @@ bool session_set_quarantine(struct session *s, const char *reason);
  * monitor, or monitor_checks names it)?
  */
 bool session_monitored(const struct session *s, const char *by);
+/* Add one line to the counters the current decision used (what-if shows them). */
+void session_counter(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -61,6 +61,12 @@ snapshot_load(const char *path, struct diag *d)
 	/* Annotating means removing forged Authentication-Results: that needs the header (authres.h). */
 	if (cfg->rdns != RDNS_OFF || cfg->spf != SPF_OFF)
 		snap->needs |= NEED_HEADERS;
+	/* max_message_size counts header and body bytes; client_bad_recipients
+	 * counts the recipients the MTA refuses before we see them too */
+	if (cfg->max_message_size.max > 0)
+		snap->needs |= NEED_HEADERS | NEED_BODY;
+	if (cfg->client_bad_recipients.rate.limit > 0)
+		snap->needs |= NEED_REJECTED_RCPTS;
 	atomic_init(&snap->refs, 1);
 	return snap;
 }

@@ -1,14 +1,20 @@
 /*
  * store.c - the counter-store front end (see store.h): argument checks,
- * latency statistics, and the GCRA arithmetic every back end shares.
+ * latency statistics, the GCRA arithmetic every back end shares, and the
+ * parser of the store key.
  */
 #include "autoconf.h"
 
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "stats.h"
 #include "store_priv.h"
+#include "strbuf.h"
 
 long
 store_now_ms(void)
@@ -138,3 +144,142 @@ store_free(struct store *st)
 	if (st != NULL)
 		st->ops->destroy(st);
 }
+
+/* ---- the store key ---- */
+
+/* A decimal number of 1 to 5 digits in [MIN, MAX] from *P, advancing it. */
+static bool
+url_number(const char **p, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)**p))
+		return false;
+	n = strtol(*p, &end, 10);
+	if (end - *p > 5 || n < min || n > max)
+		return false;
+	*p = end;
+	*out = n;
+	return true;
+}
+
+/* [[USER]:PASSWORD@] at *P, if there is an @ before the host part ends. */
+static bool
+url_userinfo(const char **p, struct store_url *out, char *err, size_t errsize)
+{
+	const char *at = strchr(*p, '@'), *colon;
+
+	if (at == NULL)
+		return true;
+	colon = memchr(*p, ':', (size_t)(at - *p));
+	if (colon == NULL) {
+		snprintf(err, errsize, "expected [USER]:PASSWORD@ before the host");
+		return false;
+	}
+	if ((size_t)(colon - *p) >= sizeof(out->user) ||
+	    (size_t)(at - colon - 1) >= sizeof(out->password)) {
+		snprintf(err, errsize, "user or password too long");
+		return false;
+	}
+	memcpy(out->user, *p, (size_t)(colon - *p));
+	out->user[colon - *p] = '\0';
+	memcpy(out->password, colon + 1, (size_t)(at - colon - 1));
+	out->password[at - colon - 1] = '\0';
+	*p = at + 1;
+	return true;
+}
+
+/* HOST or [IPV6] at *P. */
+static bool
+url_host(const char **p, struct store_url *out, char *err, size_t errsize)
+{
+	const char *h = *p, *e;
+	size_t n;
+
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL) {
+			snprintf(err, errsize, "missing ] after an IPv6 address");
+			return false;
+		}
+		h++;
+		*p = e + 1;
+	} else {
+		for (e = h; *e != '\0' && *e != ':' && *e != '/'; e++)
+			if (!isalnum((unsigned char)*e) && *e != '.' && *e != '-' && *e != '_')
+				break;
+		*p = e;
+	}
+	n = (size_t)(e - h);
+	if (n == 0 || n >= sizeof(out->host)) {
+		snprintf(err, errsize, "missing or over-long host");
+		return false;
+	}
+	memcpy(out->host, h, n);
+	out->host[n] = '\0';
+	return true;
+}
+
+bool
+store_url_parse(const char *text, struct store_url *out, char *err, size_t errsize)
+{
+	const char *p = text;
+	long n;
+
+	memset(out, 0, sizeof(*out));
+	out->port = 6379;
+	if (strcmp(text, "memory") == 0)
+		return true;
+	if (strncasecmp(text, "redis://", 8) != 0) {
+		snprintf(err, errsize, "expected memory or redis://HOST[:PORT][/DB]");
+		return false;
+	}
+	out->redis = true;
+	p += 8;
+	if (!url_userinfo(&p, out, err, errsize) || !url_host(&p, out, err, errsize))
+		return false;
+	if (*p == ':') {
+		p++;
+		if (!url_number(&p, 1, 65535, &n)) {
+			snprintf(err, errsize, "bad port (1-65535)");
+			return false;
+		}
+		out->port = (int)n;
+	}
+	if (*p == '/' && p[1] != '\0') {
+		p++;
+		if (!url_number(&p, 0, 9999, &n)) {
+			snprintf(err, errsize, "bad database number");
+			return false;
+		}
+		out->db = (int)n;
+	} else if (*p == '/') {
+		p++;
+	}
+	if (*p != '\0') {
+		snprintf(err, errsize, "unexpected \"%.20s\" after the address", p);
+		return false;
+	}
+	return true;
+}
+
+void
+store_url_format(const struct store_url *url, char *buf, size_t size)
+{
+	if (!url->redis)
+		snprintf(buf, size, "memory");
+	else if (strchr(url->host, ':') != NULL)
+		snprintf(buf, size, "redis://[%s]:%d/%d", url->host, url->port, url->db);
+	else
+		snprintf(buf, size, "redis://%s:%d/%d", url->host, url->port, url->db);
+}
+
+#ifndef HAVE_HIREDIS
+struct store *
+store_redis_new(const struct store_url *url, const struct store_redis_opts *opts)
+{
+	(void)url;
+	(void)opts;
+	return NULL;
+}
+#endif

@@ -49,6 +49,11 @@ main(void)
 	tap_ok(parse("", &ev, err) && ev.cmd == SC_COMMENT, "blank line");
 	tap_ok(parse("eom", &ev, err) && ev.cmd == SC_EOM, "eom");
 	tap_ok(parse("ehlo x.example", &ev, err) && ev.cmd == SC_HELO, "ehlo is helo");
+	tap_ok(parse("keep", &ev, err) && ev.cmd == SC_KEEP, "keep");
+	tap_ok(parse("wait 90s", &ev, err) && ev.cmd == SC_WAIT && strcmp(ev.arg1, "90s") == 0, "wait");
+	tap_ok(!parse("wait", &ev, err), "wait needs a duration");
+	tap_str(err, "wait: missing argument", "  diagnostic");
+	tap_ok(!parse("keep 2", &ev, err), "keep takes nothing");
 	tap_ok(!parse("frobnicate now", &ev, err), "unknown command refused");
 	tap_str(err, "unknown command \"frobnicate\"", "  diagnostic");
 	tap_ok(!parse("connect", &ev, err), "connect needs an address");

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the memory counter store: GCRA rates (burst, sliding,
  * no double burst at a window boundary), peeks, gauges, notes, expiry,
- * the size bound and eviction, and exact counts under threads.
+ * the size bound and eviction, exact counts under threads, and the parser
+ * of the store key.
  */
 #include "autoconf.h"
 
@@ -150,9 +151,60 @@ test_threads(void)
 	store_free(NULL);
 }
 
+static void
+test_urls(void)
+{
+	static const struct {
+		const char *text;
+		bool ok, redis;
+		const char *host;
+		int port, db;
+		const char *user, *password, *shown_or_err;
+	} cases[] = {
+		{"memory", true, false, "", 6379, 0, "", "", "memory"},
+		{"redis://127.0.0.1", true, true, "127.0.0.1", 6379, 0, "", "", "redis://127.0.0.1:6379/0"},
+		{"redis://127.0.0.1:6380/2", true, true, "127.0.0.1", 6380, 2, "", "", "redis://127.0.0.1:6380/2"},
+		{"REDIS://redis.example:7000/", true, true, "redis.example", 7000, 0, "", "", "redis://redis.example:7000/0"},
+		{"redis://[::1]:6379/1", true, true, "::1", 6379, 1, "", "", "redis://[::1]:6379/1"},
+		{"redis://:s3cret@10.0.0.5/4", true, true, "10.0.0.5", 6379, 4, "", "s3cret", "redis://10.0.0.5:6379/4"},
+		{"redis://rg:pw@h:1/0", true, true, "h", 1, 0, "rg", "pw", "redis://h:1/0"},
+		{"redis://", false, false, NULL, 0, 0, NULL, NULL, "missing or over-long host"},
+		{"redis://h:0", false, false, NULL, 0, 0, NULL, NULL, "bad port (1-65535)"},
+		{"redis://h:65536", false, false, NULL, 0, 0, NULL, NULL, "bad port (1-65535)"},
+		{"redis://h/x", false, false, NULL, 0, 0, NULL, NULL, "bad database number"},
+		{"redis://h:6379/0?x", false, false, NULL, 0, 0, NULL, NULL, "unexpected \"?x\" after the address"},
+		{"redis://pw@h", false, false, NULL, 0, 0, NULL, NULL, "expected [USER]:PASSWORD@ before the host"},
+		{"redis://[::1", false, false, NULL, 0, 0, NULL, NULL, "missing ] after an IPv6 address"},
+		{"redis://h h", false, false, NULL, 0, 0, NULL, NULL, "unexpected \" h\" after the address"},
+		{"memcached://h", false, false, NULL, 0, 0, NULL, NULL, "expected memory or redis://HOST[:PORT][/DB]"},
+		{"Memory", false, false, NULL, 0, 0, NULL, NULL, "expected memory or redis://HOST[:PORT][/DB]"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct store_url u;
+		char err[160] = "", shown[300];
+		bool ok = store_url_parse(cases[i].text, &u, err, sizeof(err));
+
+		if (!cases[i].ok) {
+			tap_ok(!ok, "store = %s is refused", cases[i].text);
+			tap_str(err, cases[i].shown_or_err, "  with the reason");
+			continue;
+		}
+		store_url_format(&u, shown, sizeof(shown));
+		tap_ok(ok && u.redis == cases[i].redis && strcmp(u.host, cases[i].host) == 0 &&
+			   u.port == cases[i].port && u.db == cases[i].db && strcmp(u.user, cases[i].user) == 0 &&
+			   strcmp(u.password, cases[i].password) == 0,
+		    "store = %s: host \"%s\" port %d db %d user \"%s\" password \"%s\" (%s)", cases[i].text,
+		    u.host, u.port, u.db, u.user, u.password, err);
+		tap_str(shown, cases[i].shown_or_err, "  shown in logs without the password");
+	}
+}
+
 int
 main(void)
 {
+	test_urls();
 	test_rates();
 	test_gauges_notes();
 	test_bound();
