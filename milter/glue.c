@@ -166,6 +166,22 @@ answer(SMFICTX *ctx, const struct verdict *v)
 	return SMFIS_TEMPFAIL;
 }
 
+/*
+ * Is HOSTNAME a name the MTA verified (forward-confirmed)?  Both MTAs pass
+ * "[ip]" when the client has none; Sendmail also says how its lookup went
+ * in {client_resolve} (OK, FAIL, FORGED, TEMP), and anything but OK means
+ * the name is not to be believed.
+ */
+static bool
+client_name_verified(const struct session *s, const char *hostname)
+{
+	const char *resolve = session_macro(s, "{client_resolve}");
+
+	if (hostname == NULL || hostname[0] == '[' || hostname[0] == '\0')
+		return false;
+	return resolve == NULL || strcmp(resolve, "OK") == 0;
+}
+
 /* ---- callbacks ---- */
 
 /* Our glue flags for a connection offered steps F1, needing NEEDS. */
@@ -250,8 +266,7 @@ rg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		client = &ip;
 	else if (ipaddr_parse(session_macro(s, "{client_addr}"), &ip))
 		client = &ip;
-	/* Postfix passes "[ip]" when the client has no verified name. */
-	if (hostname == NULL || hostname[0] == '[')
+	if (!client_name_verified(s, hostname))
 		hostname = "unknown";
 	decide_connect(s, client, hostname, &v);
 	return answer(ctx, &v);

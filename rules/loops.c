@@ -277,8 +277,6 @@ repeat_count(struct session *s, size_t i, bool *looping, char *first, size_t siz
 enum check_res
 loops_repeats(struct session *s, struct verdict *v)
 {
-	static const struct reply_tmpl unavailable = {"451", "4.3.0",
-	                                              "Temporary failure: try again later"};
 	char first[STORE_NOTE_MAX + 1], why[WHY_MAX];
 	size_t i, n = 0;
 	bool looping;
@@ -293,7 +291,7 @@ loops_repeats(struct session *s, struct verdict *v)
 			continue; /* never delivered: it feeds no loop */
 		if (repeat_count(s, i, &looping, first, sizeof(first)) != STORE_OK) {
 			if (s->cfg->store_failure == STORE_FAILURE_TEMPFAIL) {
-				session_refuse(s, v, &unavailable, "loop",
+				session_refuse(s, v, &s->cfg->store_failure_reply, "loop",
 				               "counter store unavailable");
 				return CHECK_DONE;
 			}

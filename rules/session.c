@@ -203,15 +203,33 @@ session_counter(struct session *s, const char *fmt, ...)
 
 /* ---- facts ---- */
 
+/* Macro NAME as an address that names one host (not 0.0.0.0 or ::). */
+static bool
+macro_host_addr(const struct session *s, const char *name, struct ipaddr *out)
+{
+	const char *v = session_macro(s, name);
+	size_t i, n;
+
+	if (v == NULL || !ipaddr_parse(v, out))
+		return false;
+	n = out->family == AF_INET ? 4 : 16;
+	for (i = 0; i < n; i++)
+		if (out->a[i] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * The address the client connected to.  Sendmail's {if_addr} is exactly
+ * that (getsockname on the connection) but is left unset on loopback; its
+ * {daemon_addr} is the address the daemon listens on, 0.0.0.0 (or ::)
+ * unless DaemonPortOptions names one (sendmail daemon.c).  Postfix sends
+ * {daemon_addr}, the local end of the connection, and no {if_addr}.
+ */
 bool
 session_daemon_addr(const struct session *s, struct ipaddr *out)
 {
-	/* Postfix sends {daemon_addr}; Sendmail {if_addr} (and {daemon_addr} on request). */
-	const char *v = session_macro(s, "{daemon_addr}");
-
-	if (v == NULL || !ipaddr_parse(v, out))
-		v = session_macro(s, "{if_addr}");
-	return v != NULL && ipaddr_parse(v, out);
+	return macro_host_addr(s, "{if_addr}", out) || macro_host_addr(s, "{daemon_addr}", out);
 }
 
 bool

@@ -150,7 +150,10 @@ bool session_identity_exempt(const struct session *s);
 /* Our authserv-id (RFC 8601 2.5): authserv_id, or the host name. */
 const char *session_authserv_id(const struct session *s);
 
-/* The daemon (local) address the client connected to, if the MTA said. */
+/*
+ * The local address the client connected to, if the MTA said: {if_addr},
+ * else {daemon_addr}; an unspecified address (0.0.0.0, ::) says nothing.
+ */
 bool session_daemon_addr(const struct session *s, struct ipaddr *out);
 
 /* Is DOMAIN (lowercase) one of ours: a local domain? */

@@ -8,6 +8,9 @@
 #   - free loopback TCP ports picked at run time;
 #   - an smtp-sink that dumps every message it receives to a directory;
 #   - a throwaway Postfix on loopback relaying everything to the sink;
+#   - a throwaway Sendmail 8.17 the same way (Debian's packages unpacked
+#     into a private directory, run in a private namespace; see the
+#     Sendmail part below), with a second, LMTP sink for its local mailer;
 #   - relayguard started with a given config, reloaded and stopped;
 #   - one SMTP dialogue at a time with swaks from a chosen loopback source
 #     address, the server's reply to every command captured;
@@ -27,7 +30,9 @@
 #   mta_sink_start
 #   mta_rg_start "$RG_TMP/rg.conf" || tap_bail "relayguard did not start"
 #   mta_postfix_init example.com       # then mta_postfix_set, mta_postfix_sasl
-#   mta_postfix_start
+#   mta_postfix_start                   # Sendmail: mta_require_sendmail first,
+#                                       # then mta_sendmail_init, mta_sendmail_set,
+#                                       # mta_sendmail_sasl, mta_sendmail_start
 #   mta_smtp 127.0.0.2 --to x@else.test --quit-after RCPT
 #   tap_like "$(smtp_reply RCPT)" '^550 5\.7\.1 ' "relay refused"
 #   mta_smtp 127.0.0.2 --to bob@example.com
@@ -52,6 +57,9 @@
 #   MTA_IPV6                     mta_init        "yes" if ::1 works here
 #   SINK_PORT SINK_DIR           mta_sink_start
 #   PF_PORT PF_ETC PF_QUEUE PF_LOG  mta_postfix_init / mta_postfix_start
+#   LMTP_PORT                    mta_lmtp_sink_start (called by mta_sendmail_init)
+#   SM_PORT SM_DIR SM_QUEUE SM_LOG SM_PID   mta_sendmail_init / mta_sendmail_start
+#   SM_CACHE SM_ROOT             mta_require_sendmail (the unpacked packages)
 #   MTA_KIND MTA_PORT MTA_LOG    the MTA that mta_smtp talks to
 #   RG_PORT RG_PID RG_WORKER RG_LOG RG_MARK   mta_rg_start / mta_rg_reload
 #   SMTP_TOKEN SMTP_QID SMTP_OUT SMTP_REPLIES  mta_smtp
@@ -59,7 +67,9 @@
 #
 # Environment: RELAYGUARD (the program; default $top_builddir/milter/
 # relayguard), RG_USER (relayguard's -u, default nobody), RG_KEEP_TMP=yes
-# keeps the temp dir for a post-mortem.
+# keeps the temp dir for a post-mortem, RG_SENDMAIL_CACHE (where the
+# unpacked Sendmail packages live; default test/sendmail-cache in the
+# build tree).
 
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
@@ -267,6 +277,8 @@ mta_cleanup() {
 	for _cl_p in $MTA_PIDS; do
 		if [ "$_cl_p" = "$PF_PID" ]; then
 			mta_postfix_stop
+		elif [ "$_cl_p" = "$SM_PID" ]; then
+			mta_sendmail_stop
 		else
 			mta_kill_wait "$_cl_p" 20 # relayguard may take 5 s (libmilter)
 		fi
@@ -285,7 +297,8 @@ mta_cleanup() {
 
 # mta_dump_logs: the end of every log, as TAP comments (called on failure).
 mta_dump_logs() {
-	for _dl_f in "$RG_LOG" "$PF_LOG" "$RG_TMP/sink.log" "$RG_TMP/postfix.out"; do
+	for _dl_f in "$RG_LOG" "$PF_LOG" "$SM_LOG" "$RG_TMP/sink.log" "$RG_TMP/postfix.out" \
+		"$RG_TMP/sendmail.out"; do
 		[ -n "$_dl_f" ] && [ -s "$_dl_f" ] || continue
 		tap_diag "---- last lines of $_dl_f"
 		tail -n 40 "$_dl_f" | sed 's/^/#   /'
@@ -415,17 +428,34 @@ mta_sink_start() {
 	SINK_DIR=$RG_TMP/sink
 	mkdir -p "$SINK_DIR"
 	chown "$RG_USER" "$SINK_DIR" # smtp-sink writes as its -u user
-	for _ss_try in 1 2 3 4 5; do
-		SINK_PORT=$(mta_free_port) || break
-		_ss_name=sink-$$-$_ss_try.test # in the greeting: proves the port is ours
-		smtp-sink -u "$RG_USER" -h "$_ss_name" -d "$SINK_DIR/%Y%m%d%H%M%S." \
-			"127.0.0.1:$SINK_PORT" 64 >>"$RG_TMP/sink.log" 2>&1 &
-		SINK_PID=$!
-		mta_track "$SINK_PID"
-		mta_wait_ready "$SINK_PID" 5 mta_banner_has 127.0.0.1 "$SINK_PORT" "$_ss_name" && return 0
-		mta_kill_wait "$SINK_PID"
+	mta_sink_spawn sink || tap_bail "cannot start smtp-sink (see $RG_TMP/sink.log)"
+	SINK_PORT=$_sk_port SINK_PID=$_sk_pid
+}
+
+# mta_lmtp_sink_start: a second smtp-sink, speaking LMTP, on
+# 127.0.0.1:LMTP_PORT, dumping into the same SINK_DIR (start the first one
+# first).  Sendmail delivers its local mail there (see mta_sendmail_init).
+mta_lmtp_sink_start() {
+	mta_sink_spawn lmtp -L || tap_bail "cannot start the LMTP smtp-sink (see $RG_TMP/sink.log)"
+	LMTP_PORT=$_sk_port LMTP_PID=$_sk_pid
+}
+
+# mta_sink_spawn NAME [SMTP-SINK-OPTION...]: start one smtp-sink on a free
+# port; sets _sk_port and _sk_pid.  False if none would start.
+mta_sink_spawn() {
+	_sk_what=$1
+	shift
+	for _sk_try in 1 2 3 4 5; do
+		_sk_port=$(mta_free_port) || break
+		_sk_name=$_sk_what-$$-$_sk_try.test # in the greeting: proves the port is ours
+		smtp-sink "$@" -u "$RG_USER" -h "$_sk_name" -d "$SINK_DIR/%Y%m%d%H%M%S." \
+			"127.0.0.1:$_sk_port" 64 >>"$RG_TMP/sink.log" 2>&1 &
+		_sk_pid=$!
+		mta_track "$_sk_pid"
+		mta_wait_ready "$_sk_pid" 5 mta_banner_has 127.0.0.1 "$_sk_port" "$_sk_name" && return 0
+		mta_kill_wait "$_sk_pid"
 	done
-	tap_bail "cannot start smtp-sink (see $RG_TMP/sink.log)"
+	return 1
 }
 
 # mta_sink_file TOKEN: the dump of the message carrying header X-RG-Token: TOKEN.
@@ -655,6 +685,361 @@ mta_postfix_wait_delivered() {
 		! mta_log_has "$PF_LOG" 0 " $1: to=<.*, status=(deferred|bounced|expired) "
 }
 
+# ---- Sendmail -----------------------------------------------------------------
+#
+# Debian's sendmail-bin conflicts with the installed Postfix, so Sendmail is
+# never installed: its packages are fetched once with `apt-get download`
+# and unpacked with `dpkg -x` into SM_CACHE (default: test/sendmail-cache
+# in the build tree, removed by make distclean; RG_SENDMAIL_CACHE names
+# another, e.g. one prepared for machines without a Debian mirror).  Each
+# test runs the unpacked daemon with a .cf made by m4 from its own .mc, in
+# a private UTS and mount namespace (unshare) where
+#   - the host name is mx.example.com and /etc/hosts, /etc/nsswitch.conf
+#     ("hosts: files") and /etc/resolv.conf are the test's own: Sendmail
+#     qualifies its name at start-up (an undotted name costs a 60 s sleep)
+#     and looks up every client, and nothing may leave the machine;
+#   - /dev is a small tmpfs with the few device nodes Sendmail opens and a
+#     /dev/log of the test's own: Sendmail logs only to syslog, and the
+#     test machine may have no syslog daemon (the lines land in SM_LOG);
+#   - with mta_sendmail_sasl, /usr/lib/sasl2 (the last directory Cyrus
+#     SASL searches for Sendmail.conf; Sendmail empties its environment, so
+#     SASL_CONF_PATH cannot point elsewhere) shows the test's Sendmail.conf.
+# Nothing of this is visible outside the namespace.
+
+SM_PID=
+SM_SYSLOG_PID=
+LMTP_PORT=
+SM_PACKAGES="sendmail-bin sendmail-base sendmail-cf libwrap0 liblockfile1"
+
+# mta_require_sendmail: skip the test unless a Sendmail can run here:
+# fetch and unpack the packages if the cache does not hold them yet.
+mta_require_sendmail() {
+	command -v smtp-sink >/dev/null 2>&1 ||
+		tap_skip_all "smtp-sink (part of postfix) is not installed"
+	command -v m4 >/dev/null 2>&1 || tap_skip_all "m4 is not installed (apt-get install m4)"
+	for _rs_cmd in unshare mount hostname setsid; do
+		command -v "$_rs_cmd" >/dev/null 2>&1 ||
+			tap_skip_all "$_rs_cmd is not installed (util-linux, hostname)"
+	done
+	mta_require_common
+	unshare --uts --mount true 2>/dev/null ||
+		tap_skip_all "cannot make a private UTS and mount namespace (unshare --uts --mount)"
+	mta_sendmail_fetch || tap_skip_all "$SM_WHY"
+	SM_LIBDIR=$(dirname "$(find "$SM_ROOT" -name 'libwrap.so.0' | head -n 1)")
+	_rs_missing=$(LD_LIBRARY_PATH=$SM_LIBDIR ldd "$SM_BIN" 2>&1 | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' | tr '\n' ' ')
+	[ -z "$_rs_missing" ] ||
+		tap_skip_all "the unpacked sendmail needs libraries not installed here: $_rs_missing(see contrib/bootstrap.sh TEST_PKGS)"
+}
+
+# mta_sendmail_fetch: SM_CACHE holds the unpacked packages (fetched now if
+# not).  The unpacked sendmail is setgid mail, and glibc ignores
+# LD_LIBRARY_PATH (needed for the unpacked libwrap) in set-id programs:
+# the private copy loses its set-id bits.  False with SM_WHY set if the
+# packages cannot be had.
+mta_sendmail_fetch() {
+	SM_CACHE=${RG_SENDMAIL_CACHE:-${top_builddir:-.}/test/sendmail-cache}
+	mkdir -p "$(dirname "$SM_CACHE")" &&
+		SM_CACHE=$(cd "$(dirname "$SM_CACHE")" && pwd)/$(basename "$SM_CACHE") || {
+		SM_WHY="cannot create the directory of $SM_CACHE"
+		return 1
+	}
+	SM_ROOT=$SM_CACHE/root
+	SM_BIN=$SM_ROOT/usr/libexec/sendmail/sendmail
+	SM_CF=$SM_ROOT/usr/share/sendmail/cf
+	[ -x "$SM_BIN" ] && [ -f "$SM_CF/m4/cf.m4" ] && return 0
+	if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+		SM_WHY="no Sendmail in $SM_CACHE and no apt-get/dpkg to fetch one (Debian packages: $SM_PACKAGES)"
+		return 1
+	fi
+	# Unpacked beside the cache and renamed into place: a run killed
+	# half-way leaves no half-filled cache behind.
+	_sf_tmp=$(mktemp -d "$SM_CACHE.tmp.XXXXXX") || {
+		SM_WHY="cannot create a directory beside $SM_CACHE"
+		return 1
+	}
+	# shellcheck disable=SC2086
+	if ! (cd "$_sf_tmp" && apt-get -q -o APT::Sandbox::User=root download $SM_PACKAGES) \
+		>"$_sf_tmp/fetch.log" 2>&1; then
+		SM_WHY="apt-get download $SM_PACKAGES failed: $(grep -v '^Get:' "$_sf_tmp/fetch.log" | tail -n 2 | tr '\n' ' ')"
+		rm -rf "$_sf_tmp"
+		return 1
+	fi
+	for _sf_deb in "$_sf_tmp"/*.deb; do
+		dpkg -x "$_sf_deb" "$_sf_tmp/root" || {
+			SM_WHY="dpkg -x $(basename "$_sf_deb") failed"
+			rm -rf "$_sf_tmp"
+			return 1
+		}
+	done
+	rm -f "$_sf_tmp"/*.deb
+	find "$_sf_tmp/root" -type f -perm /6000 -exec chmod ug-s {} +
+	if [ ! -x "$_sf_tmp/root/usr/libexec/sendmail/sendmail" ]; then
+		SM_WHY="the packages hold no usr/libexec/sendmail/sendmail"
+		rm -rf "$_sf_tmp"
+		return 1
+	fi
+	# Another run may have won the race: keep its copy.
+	mv "$_sf_tmp" "$SM_CACHE" 2>/dev/null || rm -rf "$_sf_tmp"
+	[ -x "$SM_BIN" ] || {
+		SM_WHY="$SM_CACHE is not usable"
+		return 1
+	}
+}
+
+# mta_sendmail_init [LOCAL-DOMAIN...]: write a throwaway Sendmail
+# configuration under $RG_TMP/sm, the Sendmail twin of mta_postfix_init:
+# an open relay (FEATURE(promiscuous_relay)) so relayguard alone decides;
+# mail for other domains leaves through the smart host [sink.test] (the
+# sink, by the relay mailer); the local domains (default example.com) go
+# to class w and the local mailer, which speaks LMTP to a second sink, so
+# Sendmail's own local routing ({rcpt_mailer} local, {rcpt_addr} the bare
+# user) is what the milter sees.  No aliases, no user lookups (local
+# mailer flags w and A off).  If RG_PORT is set (start relayguard first),
+# relayguard is Sendmail's milter with F=T.  Add .mc lines with
+# mta_sendmail_set.
+mta_sendmail_init() {
+	SM_DOMAINS="${*:-example.com}"
+	SM_DIR=$RG_TMP/sm
+	SM_QUEUE=$SM_DIR/mqueue
+	SM_LOG=$SM_DIR/maillog
+	SM_TOKEN=rg-test-sm-$$
+	mkdir -p "$SM_QUEUE" "$SM_DIR/olddev"
+	chmod 700 "$SM_QUEUE"
+	: >"$SM_DIR/extra.m4"
+	: >"$SM_DIR/local-host-names"
+	: >"$SM_DIR/relay-domains"
+	: >"$SM_DIR/statistics"
+	[ -n "$LMTP_PORT" ] || mta_lmtp_sink_start
+	# mx.example.com: Sendmail's own name, fully qualified and resolvable;
+	# sink.test: the smart host.  Clients from 127.0.0.2 and up have no name.
+	{
+		printf '127.0.0.1\tmx.example.com mx localhost sink.test\n'
+		printf '::1\tlocalhost ip6-localhost ip6-loopback\n'
+	} >"$SM_DIR/hosts"
+	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\nservices: files\nprotocols: files\n' \
+		>"$SM_DIR/nsswitch.conf"
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$SM_DIR/resolv.conf"
+	printf 'hosts\tfiles\naliases\tfiles\n' >"$SM_DIR/service.switch"
+	SM_PORT=$(mta_free_port v6) || tap_bail "no free port"
+	[ -z "$RG_PORT" ] || RG_PORT_PINNED=yes # Sendmail knows the port now
+	mta_sendmail_cf
+	mta_sendmail_start_script
+}
+
+# mta_sendmail_set "M4 LINE"...: add lines to the .mc (before the MAILER
+# lines) and make the .cf again; takes effect at the next start.
+mta_sendmail_set() {
+	printf '%s\n' "$@" >>"$SM_DIR/extra.m4"
+	mta_sendmail_cf
+}
+
+# The .mc, then the .cf from it (m4's warnings go to sendmail.out).
+mta_sendmail_cf() {
+	_sc_ipv6=
+	[ "$MTA_IPV6" = yes ] &&
+		_sc_ipv6="DAEMON_OPTIONS(\`Port=$SM_PORT, Addr=::1, Name=MTA6, Family=inet6')dnl"
+	_sc_milter=
+	[ -n "$RG_PORT" ] &&
+		_sc_milter="INPUT_MAIL_FILTER(\`relayguard', \`S=inet:$RG_PORT@127.0.0.1, F=T, T=C:10s;S:10s;R:10s;E:30s')dnl"
+	_sc_local=
+	for _sc_d in $SM_DOMAINS; do
+		_sc_local="${_sc_local}LOCAL_DOMAIN(\`$_sc_d')dnl
+"
+	done
+	cat >"$SM_DIR/sendmail.mc" <<EOF
+divert(-1)
+# Throwaway Sendmail for relayguard's end-to-end tests (test/lib/mta.sh).
+divert(0)dnl
+include(\`$SM_CF/m4/cf.m4')dnl
+VERSIONID(\`relayguard end-to-end test')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mx.example.com')dnl
+dnl Identifies this instance's greeting (see mta_sendmail_start).
+define(\`confSMTP_LOGIN_MSG', \`\$j $SM_TOKEN')dnl
+define(\`QUEUE_DIR', \`$SM_QUEUE')dnl
+define(\`STATUS_FILE', \`$SM_DIR/statistics')dnl
+define(\`confPID_FILE', \`$SM_DIR/sendmail.pid')dnl
+define(\`HELP_FILE', \`$SM_ROOT/etc/mail/helpfile')dnl
+define(\`confCW_FILE', \`-o $SM_DIR/local-host-names')dnl
+define(\`confCR_FILE', \`-o $SM_DIR/relay-domains')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM_DIR/service.switch')dnl
+dnl No aliases: without F=A on the local mailer they are never consulted,
+dnl and no AliasWait (a missing alias database would hold mail in the queue).
+define(\`ALIAS_FILE', \`')dnl
+define(\`confALIAS_WAIT', \`0')dnl
+dnl The temp dir is under /tmp: trust its sticky bit.
+define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
+define(\`confDEF_USER_ID', \`$RG_USER')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confREFUSE_LA', \`1000')dnl
+define(\`confQUEUE_LA', \`1000')dnl
+define(\`confDELAY_LA', \`0')dnl
+define(\`confTO_IDENT', \`0')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+dnl Everything leaves for the sinks: other domains by the smart host
+dnl (a name, not [127.0.0.1], which Sendmail knows is itself and drops),
+dnl local users by LMTP.
+define(\`SMART_HOST', \`relay:[sink.test]')dnl
+define(\`RELAY_MAILER_ARGS', \`TCP \$h $SINK_PORT')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h $SINK_PORT')dnl
+define(\`SMTP_MAILER_ARGS', \`TCP \$h $SINK_PORT')dnl
+define(\`SMTP8_MAILER_ARGS', \`TCP \$h $SINK_PORT')dnl
+FEATURE(\`local_lmtp', \`[IPC]', \`TCP 127.0.0.1 $LMTP_PORT')dnl
+MODIFY_MAILER_FLAGS(\`LOCAL', \`-wA')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`relay_hosts_only')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+dnl An open relay: relayguard alone decides.
+FEATURE(\`promiscuous_relay')dnl
+DAEMON_OPTIONS(\`Port=$SM_PORT, Addr=127.0.0.1, Name=MTA')dnl
+$_sc_ipv6
+$_sc_local$_sc_milter
+include(\`$SM_DIR/extra.m4')dnl
+MAILER(\`local')dnl
+MAILER(\`smtp')dnl
+EOF
+	m4 "$SM_DIR/sendmail.mc" >"$SM_DIR/sendmail.cf" 2>>"$RG_TMP/sendmail.out" ||
+		tap_bail "m4 could not make sendmail.cf (see $RG_TMP/sendmail.out)"
+}
+
+# The script run inside the private namespace (see the top of this part).
+mta_sendmail_start_script() {
+	cat >"$SM_DIR/start.sh" <<EOF
+set -e
+mount --rbind /dev "$SM_DIR/olddev"
+mount -t tmpfs -o mode=755 rgdev /dev
+for n in null zero full random urandom tty; do
+	[ -e "$SM_DIR/olddev/\$n" ] || continue
+	touch "/dev/\$n"
+	mount --bind "$SM_DIR/olddev/\$n" "/dev/\$n"
+done
+ln -s /proc/self/fd /dev/fd
+ln -s "$SM_DIR/log.sock" /dev/log
+mount --bind "$SM_DIR/hosts" /etc/hosts
+mount --bind "$SM_DIR/nsswitch.conf" /etc/nsswitch.conf
+[ ! -e /etc/resolv.conf ] || mount --bind "$SM_DIR/resolv.conf" /etc/resolv.conf
+[ ! -d "$SM_DIR/sasl" ] || mount --bind "$SM_DIR/sasl" /usr/lib/sasl2
+hostname mx.example.com
+export LD_LIBRARY_PATH="$SM_LIBDIR"
+exec "$SM_BIN" -C "$SM_DIR/sendmail.cf" "\$@"
+EOF
+	# The same for any other Sendmail command, e.g. for relayguard's
+	# sendmail_path: "$SM_DIR/sendmail" -i -f SENDER -- RCPT...  -odi:
+	# a submission delivers before it returns, leaving no child behind.
+	cat >"$SM_DIR/sendmail" <<EOF
+#!/bin/sh
+exec unshare --uts --mount sh "$SM_DIR/start.sh" -odi "\$@"
+EOF
+	chmod 755 "$SM_DIR/sendmail"
+}
+
+# mta_sendmail_command ARG...: run this instance's sendmail with ARG...
+# (-bp -qQ lists the quarantined messages, -qI... runs the queue) in a
+# namespace like the daemon's; its output on stdout and stderr.
+mta_sendmail_command() {
+	"$SM_DIR/sendmail" "$@" </dev/null
+}
+
+# mta_sendmail_sasl USER@REALM PASSWORD: Cyrus SASL with a private sasldb
+# (PLAIN and LOGIN), for swaks --auth; call before mta_sendmail_start.
+# False if sasl2-bin is missing or there is no /usr/lib/sasl2 to show the
+# private Sendmail.conf in.
+mta_sendmail_sasl() {
+	_sa_user=${1%@*} _sa_realm=${1#*@}
+	command -v saslpasswd2 >/dev/null 2>&1 || return 1
+	[ -d /usr/lib/sasl2 ] || return 1
+	mkdir -p "$SM_DIR/sasl"
+	cat >"$SM_DIR/sasl/Sendmail.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $SM_DIR/sasl/sasldb2
+EOF
+	printf '%s' "$2" | saslpasswd2 -p -c -f "$SM_DIR/sasl/sasldb2" -u "$_sa_realm" "$_sa_user" || return 1
+	# Sendmail refuses a password file others can read (safesasl).
+	chmod 600 "$SM_DIR/sasl/sasldb2" || return 1
+	mta_sendmail_set "define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl" "TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl"
+}
+
+# mta_sendmail_start: start the instance in the foreground (-bD) as our
+# child, in its own session (setsid) so that mta_sendmail_stop can wait for
+# the children it forks; wait until it greets with its token.
+mta_sendmail_start() {
+	if ! mta_alive "$SM_SYSLOG_PID"; then
+		mta_sendmail_syslog
+		mta_wait_ready "$SM_SYSLOG_PID" 5 test -S "$SM_DIR/log.sock" ||
+			tap_bail "cannot start the syslog receiver for Sendmail (see $RG_TMP/sendmail.out)"
+	fi
+	for _sm_try in 1 2 3 4 5; do
+		setsid unshare --uts --mount sh "$SM_DIR/start.sh" -bD >>"$RG_TMP/sendmail.out" 2>&1 &
+		SM_PID=$!
+		mta_track "$SM_PID"
+		if mta_wait_ready "$SM_PID" 15 mta_banner_has 127.0.0.1 "$SM_PORT" "$SM_TOKEN"; then
+			MTA_KIND=sendmail
+			MTA_PORT=$SM_PORT
+			MTA_LOG=$SM_LOG
+			return 0
+		fi
+		# Most likely the port was taken meanwhile: another one.
+		mta_sendmail_stop
+		SM_PORT=$(mta_free_port v6) || break
+		mta_sendmail_cf
+	done
+	tap_bail "cannot start Sendmail (see $SM_LOG and $RG_TMP/sendmail.out)"
+}
+
+# A syslog receiver on SM_DIR/log.sock (the namespace's /dev/log): one line
+# per message in SM_LOG, without the <priority>.
+mta_sendmail_syslog() {
+	perl -MIO::Socket::UNIX -MSocket -e '
+		my ($path, $out) = @ARGV;
+		unlink $path;
+		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $path) or die "$path: $!\n";
+		chmod 0666, $path;  # Sendmail children that run as other users log too
+		open(my $o, ">>", $out) or die "$out: $!\n";
+		$o->autoflush(1);
+		while (defined $s->recv(my $m, 8192)) {
+			$m =~ s/^<\d+>//;
+			$m =~ s/\0?\n?\z//;
+			print $o "$m\n";
+		}' "$SM_DIR/log.sock" "$SM_LOG" >>"$RG_TMP/sendmail.out" 2>&1 &
+	SM_SYSLOG_PID=$!
+	mta_track "$SM_SYSLOG_PID"
+}
+
+# mta_sendmail_stop: SIGTERM to the daemon; wait until none of its session
+# (the SMTP and delivery children it forked) is left.
+mta_sendmail_stop() {
+	[ -n "$SM_PID" ] || return 0
+	mta_kill_wait "$SM_PID" 10
+	if ! mta_wait_until 10 mta_session_gone "$SM_PID"; then
+		# Children that ignored SIGTERM (a delivery stuck on a sink that died).
+		for _st_p in $(ps -o pid= -s "$SM_PID" 2>/dev/null); do
+			kill -KILL "$_st_p" 2>/dev/null
+		done
+		mta_wait_until 2 mta_session_gone "$SM_PID"
+	fi
+	SM_PID=
+}
+
+# mta_sendmail_queue_empty: no message waits in the queue (quarantined ones
+# included: Sendmail renames their qf to hf).
+mta_sendmail_queue_empty() {
+	[ -z "$(find "$SM_QUEUE" -type f \( -name 'qf*' -o -name 'hf*' -o -name 'df*' \
+		-o -name 'Qf*' \) 2>/dev/null | head -n 1)" ]
+}
+
+# mta_sendmail_wait_delivered QID [SECONDS]: wait (10 s) until Sendmail is
+# done with QID; true if it delivered and no delivery attempt failed
+# (each attempt logs a dsn=; stat=quarantined before a release has none).
+mta_sendmail_wait_delivered() {
+	[ -n "$1" ] || return 1
+	mta_wait_until "${2:-10}" mta_log_has "$SM_LOG" 0 " $1: done; " || return 1
+	mta_log_has "$SM_LOG" 0 " $1: to=.*, dsn=2\.[0-9.]*, stat=Sent" &&
+		! mta_log_has "$SM_LOG" 0 " $1: to=.*, dsn=[45]\."
+}
+
 # ---- relayguard --------------------------------------------------------------
 
 # mta_write FILE: write stdin to FILE, readable by everyone (relayguard
@@ -767,7 +1152,9 @@ mta_smtp() {
 		if (cmd == "DATA" && r ~ /^354/) indata = 1
 		cmd = ""
 	}' "$SMTP_OUT" >"$SMTP_REPLIES"
-	SMTP_QID=$(sed -n 's/^DOT 250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$SMTP_REPLIES")
+	# Postfix: "250 2.0.0 Ok: queued as QID"; Sendmail: "250 2.0.0 QID Message accepted ...".
+	SMTP_QID=$(sed -n -e 's/^DOT 250 .*queued as \([0-9A-Za-z]*\).*/\1/p' \
+		-e 's/^DOT 250 [0-9.]* \([0-9A-Za-z]*\) Message accepted .*/\1/p' "$SMTP_REPLIES")
 	grep -q '^BANNER ' "$SMTP_REPLIES"
 }
 
@@ -788,6 +1175,7 @@ mta_wait_delivered() {
 	[ -n "$SMTP_QID" ] || return 1
 	case $MTA_KIND in
 	postfix) mta_postfix_wait_delivered "$SMTP_QID" "${1:-10}" || return 1 ;;
+	sendmail) mta_sendmail_wait_delivered "$SMTP_QID" "${1:-10}" || return 1 ;;
 	*) return 1 ;;
 	esac
 	mta_wait_until 3 mta_sink_has "$SMTP_TOKEN"
