@@ -96,6 +96,7 @@ struct config {
 	struct cidrset *trusted_networks;
 	struct cidrset *never_relay_networks;
 	bool relay_authenticated;
+	bool mta_resolution_check;		/* also judge {rcpt_addr}, the MTA's own routing */
 	struct cidrset *internal_interfaces;
 	struct strset *always_accept_recipients; /* local parts or full addresses */
 	struct cidrset *our_addresses;		 /* literals that mean "this host" */

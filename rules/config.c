@@ -79,6 +79,7 @@ static const struct ckey keys[] = {
 	{"trusted_networks", CT_CIDRS, F(trusted_networks), "127.0.0.0/8 ::1/128", 0, 0, NULL, 0},
 	{"never_relay_networks", CT_CIDRS, F(never_relay_networks), "", 0, 0, NULL, 0},
 	{"relay_authenticated", CT_BOOL, F(relay_authenticated), "yes", 0, 0, NULL, 0},
+	{"mta_resolution_check", CT_BOOL, F(mta_resolution_check), "yes", 0, 0, NULL, 0},
 	{"internal_interfaces", CT_CIDRS, F(internal_interfaces), "", 0, 0, NULL, 0},
 	{"always_accept_recipients", CT_STRINGS, F(always_accept_recipients), "postmaster", 0, 0,
 	    NULL, 0},

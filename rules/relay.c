@@ -137,7 +137,7 @@ relay_rcpt_destination(struct session *s, struct verdict *v)
 		    (a->flags & ADDR_LITERAL) ? "address literal is not ours" : "domain not local");
 		return CHECK_DONE;
 	}
-	if ((foreign = mta_foreign_domain(s)) != NULL) {
+	if (s->cfg->mta_resolution_check && (foreign = mta_foreign_domain(s)) != NULL) {
 		char shown[CAP_LOG_FIELD + 8];
 		struct strbuf sb;
 
