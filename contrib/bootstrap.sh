@@ -14,13 +14,14 @@ BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-d
 	libunbound-dev libpcre2-dev libhiredis-dev"
 # Test-only: real MTAs, DNS and Redis servers, SMTP and milter clients
 # (libio-socket-inet6-perl: swaks over ::1; sasl2-bin: saslpasswd2 for
-# the SASL tests), and the packaging and fuzzing tools.  Sendmail is not
+# the SASL tests), the packaging and fuzzing tools, and python3 with PyYAML
+# for the RFC 7208 SPF suite driver (test/spf/rfc7208.py).  Sendmail is not
 # installed (it conflicts with postfix): test/e2e/sendmail.sh fetches its
 # packages with apt-get download and unpacks them; it needs m4 for its .cf
 # and the shared libraries sendmail-bin depends on.
 TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libio-socket-inet6-perl
 	libsasl2-modules sasl2-bin curl debhelper dpkg-dev clang libclang-rt-dev
-	m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
+	m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3 python3 python3-yaml"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -30,6 +30,19 @@
 
 enum run_mode { MODE_ENFORCE = 0, MODE_MONITOR };
 enum on_error { ON_ERROR_TEMPFAIL = 0, ON_ERROR_ACCEPT };
+enum rdns_mode { RDNS_OFF = 0, RDNS_ANNOTATE, RDNS_PTR, RDNS_FCRDNS };
+/* The SMTP stage at which rdns refuses (same order as enum stage in decide.h). */
+enum rdns_stage { RDNS_AT_CONNECT = 0, RDNS_AT_HELO, RDNS_AT_MAIL, RDNS_AT_RCPT };
+enum spf_mode { SPF_OFF = 0, SPF_ANNOTATE, SPF_ENFORCE };
+/* What an SPF softfail or permerror does when spf = enforce. */
+enum spf_action { SPF_ACT_ACCEPT = 0, SPF_ACT_TEMPFAIL, SPF_ACT_REJECT };
+
+/* helo_checks members, as a bit mask (config_load fills helo_check_mask). */
+#define HELO_CHK_SYNTAX		0x01	/* HELO given, a host name or address literal */
+#define HELO_CHK_FQDN		0x02	/* a fully qualified host name */
+#define HELO_CHK_OURS		0x04	/* not one of our names or addresses */
+#define HELO_CHK_LITERAL	0x08	/* an address literal equals the client address */
+#define HELO_CHK_RESOLVES	0x10	/* the name has an address or MX record */
 enum store_failure { STORE_FAILURE_ACCEPT = 0, STORE_FAILURE_TEMPFAIL };
 
 /* One "old.example:new.example" pair of the reroute key. */
@@ -101,6 +114,44 @@ struct config {
 	long rules_body_limit;		/* body bytes the body rules look at */
 	struct reply_tmpl rules_error_reply; /* a pattern hit its limit: temporary failure */
 
+	/* DNS (dns.h): the resolver is built at start, so the first two need a restart */
+	struct strset *dns_resolvers;	/* "resolv.conf", "none" or IP[@port] forwarders */
+	char *dns_config;		/* unbound.conf(5) file for libunbound, or NULL (absolute) */
+	long dns_timeout;		/* ms: the longest one SMTP command waits for DNS */
+
+	/* reverse DNS of the client (rdns.h) */
+	enum rdns_mode rdns;
+	enum rdns_stage rdns_stage;
+	struct reply_tmpl rdns_temp_reply;	/* always 4xx (RFC 2505 2.9) */
+	struct reply_tmpl rdns_none_reply;
+	struct reply_tmpl rdns_forged_reply;
+
+	/* HELO/EHLO argument (helo.h) */
+	struct strset *helo_checks;
+	unsigned helo_check_mask;		/* HELO_CHK_*, derived from helo_checks */
+	struct domset *our_hostnames;
+	struct reply_tmpl helo_syntax_reply;
+	struct reply_tmpl helo_fqdn_reply;
+	struct reply_tmpl helo_ours_reply;
+	struct reply_tmpl helo_literal_reply;
+	struct reply_tmpl helo_resolves_reply;
+	struct reply_tmpl helo_temp_reply;	/* always 4xx */
+
+	/* MAIL FROM domain (sender_domain.h) */
+	bool sender_domain_check;
+	struct reply_tmpl sender_domain_temp_reply;	/* always 4xx */
+	struct reply_tmpl sender_domain_none_reply;
+	struct reply_tmpl sender_domain_nullmx_reply;
+
+	/* SPF (spf.h) and the Authentication-Results header (authres.h) */
+	enum spf_mode spf;
+	struct reply_tmpl spf_fail_reply;
+	enum spf_action spf_softfail_action;
+	struct reply_tmpl spf_softfail_reply;
+	struct reply_tmpl spf_temperror_reply;		/* always 4xx */
+	enum spf_action spf_permerror_action;
+	struct reply_tmpl spf_permerror_reply;
+	char *authserv_id;		/* NULL: the host name */
 	/* connection control (clients.c) */
 	struct cidrset *deny_clients;
 	struct reply_tmpl deny_clients_reply;

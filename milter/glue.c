@@ -464,6 +464,19 @@ static struct smfiDesc rg_desc = {
 
 /* ---- the worker process ---- */
 
+/* Is WORD one of the space-separated words of LIST? */
+static bool
+word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 /* Reload CONFIG_PATH; WHY says what triggered it, for the log. */
 static void
 reload(const char *config_path, const char *why)
@@ -493,6 +506,9 @@ reload(const char *config_path, const char *why)
 		log_msg(LOG_NOTICE, "reloaded %s (%s): generation %lu replaces %lu; changed: %s",
 		    config_path, why, snap->generation, old ? old->generation : 0,
 		    changed[0] ? changed : "nothing");
+		/* The shared resolver was built at start (services.h). */
+		if (word_in(changed, "dns_resolvers") || word_in(changed, "dns_config"))
+			log_msg(LOG_WARNING, "dns_resolvers and dns_config take effect at the next restart");
 		stats_reload(true, snap->generation);
 	}
 	snapshot_unref(old);
@@ -679,13 +695,6 @@ glue_run(const struct options *o, int ready_fd)
 	}
 	diag_free(&d);
 	snapshot_install(snap);
-	diag_init(&d);
-	if (!services_init(&services, snap->cfg, &d)) {
-		for (size_t k = 0; k < d.n; k++)
-			log_msg(LOG_ERR, "%s", d.msgs[k]);
-		exit(EXIT_CONFIG);
-	}
-	diag_free(&d);
 	conn = o->socket ? o->socket : snap->cfg->socket;
 	user = o->user ? o->user : snap->cfg->user;
 	if (conn == NULL)
@@ -705,6 +714,19 @@ glue_run(const struct options *o, int ready_fd)
 		sigaddset(&set, (int[]){SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}[i]);
 	sigaddset(&set, SIG_WORKER_STOP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	/*
+	 * The shared back ends start threads (libunbound, the DNS dispatcher):
+	 * after the fork that made this worker and after the signal mask, so
+	 * they inherit it.
+	 */
+	diag_init(&d);
+	if (!services_init(&services, snap->cfg, &d)) {
+		for (size_t k = 0; k < d.n; k++)
+			log_msg(LOG_ERR, "%s", d.msgs[k]);
+		exit(EXIT_CONFIG);
+	}
+	diag_free(&d);
 
 	umask(007); /* unix socket: owner and group only */
 	if (smfi_setconn((char *)conn) != MI_SUCCESS || smfi_register(rg_desc) != MI_SUCCESS)

@@ -56,6 +56,8 @@ print_verdict(FILE *out, const struct verdict *v)
 		if (v->detail[0] != '\0')
 			fprintf(out, ": %s", v->detail);
 		fputc(']', out);
+	} else if (v->detail[0] != '\0') {
+		fprintf(out, " [%s]", v->detail); /* what the checks that passed saw */
 	}
 	fputc('\n', out);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "addr.h"
@@ -52,6 +53,10 @@ struct ckey {
 
 static const char *const mode_names[] = {"enforce", "monitor", NULL};
 static const char *const on_error_names[] = {"tempfail", "accept", NULL};
+static const char *const rdns_names[] = {"off", "annotate", "ptr", "fcrdns", NULL};
+static const char *const rdns_stage_names[] = {"connect", "helo", "mail", "rcpt", NULL};
+static const char *const spf_names[] = {"off", "annotate", "enforce", NULL};
+static const char *const spf_action_names[] = {"accept", "tempfail", "reject", NULL};
 static const char *const store_failure_names[] = {"accept", "tempfail", NULL};
 
 #define F(field) offsetof(struct config, field)
@@ -95,6 +100,70 @@ static const struct ckey keys[] = {
 	{"rules_body_limit", CT_SIZE, F(rules_body_limit), "64k", 0, 1073741824, NULL, 0},
 	{"rules_error_reply", CT_REPLY, F(rules_error_reply),
 	    "451 4.3.0 Temporary local problem, please try again later", 0, 0, NULL, '4'},
+	/* DNS */
+	{"dns_resolvers", CT_STRINGS, F(dns_resolvers), "resolv.conf", 0, 0, NULL, 0},
+	{"dns_config", CT_STRING, F(dns_config), NULL, 0, 0, NULL, 0},
+	{"dns_timeout", CT_DURATION, F(dns_timeout), "5s", 100, 60000, NULL, 0},
+	/* reverse DNS (RFC 7372 5.7.25; a temporary failure is never a 5xx, RFC 2505 2.9) */
+	{"rdns", CT_ENUM, F(rdns), "annotate", 0, 0, rdns_names, 0},
+	{"rdns_stage", CT_ENUM, F(rdns_stage), "rcpt", 0, 0, rdns_stage_names, 0},
+	{"rdns_temp_reply", CT_REPLY, F(rdns_temp_reply),
+	    "451 4.7.25 Client address %{client_addr} does not resolve, check your setup", 0, 0,
+	    NULL, '4'},
+	{"rdns_none_reply", CT_REPLY, F(rdns_none_reply),
+	    "550 5.7.25 Client address %{client_addr} has no reverse DNS (PTR) record", 0, 0, NULL,
+	    0},
+	{"rdns_forged_reply", CT_REPLY, F(rdns_forged_reply),
+	    "550 5.7.25 Reverse DNS of client address %{client_addr} does not resolve back to it", 0,
+	    0, NULL, 0},
+	/* HELO/EHLO */
+	{"helo_checks", CT_STRINGS, F(helo_checks), "", 0, 0, NULL, 0},
+	{"our_hostnames", CT_DOMAINS, F(our_hostnames), "", 0, 0, NULL, 0},
+	{"helo_syntax_reply", CT_REPLY, F(helo_syntax_reply),
+	    "501 5.5.2 Helo command rejected: a valid host name or address literal is required", 0,
+	    0, NULL, 0},
+	{"helo_fqdn_reply", CT_REPLY, F(helo_fqdn_reply),
+	    "504 5.5.2 Helo command rejected: %{helo} is not a fully qualified host name", 0, 0,
+	    NULL, 0},
+	{"helo_ours_reply", CT_REPLY, F(helo_ours_reply),
+	    "550 5.7.1 Helo command rejected: %{helo} is this server's own name or address", 0, 0,
+	    NULL, 0},
+	{"helo_literal_reply", CT_REPLY, F(helo_literal_reply),
+	    "550 5.7.1 Helo command rejected: %{helo} is not your address %{client_addr}", 0, 0,
+	    NULL, 0},
+	{"helo_resolves_reply", CT_REPLY, F(helo_resolves_reply),
+	    "550 5.7.1 Helo command rejected: host name %{helo} has no address or MX record", 0, 0,
+	    NULL, 0},
+	{"helo_temp_reply", CT_REPLY, F(helo_temp_reply),
+	    "451 4.4.3 Helo command rejected: cannot resolve %{helo} now, try again later", 0, 0,
+	    NULL, '4'},
+	/* MAIL FROM domain (RFC 5321 3.6.2; null MX: RFC 7505 4.2) */
+	{"sender_domain_check", CT_BOOL, F(sender_domain_check), "no", 0, 0, NULL, 0},
+	{"sender_domain_temp_reply", CT_REPLY, F(sender_domain_temp_reply),
+	    "451 4.1.8 Sender address rejected: cannot resolve domain %{sender_domain} now, try again later",
+	    0, 0, NULL, '4'},
+	{"sender_domain_none_reply", CT_REPLY, F(sender_domain_none_reply),
+	    "550 5.1.8 Sender address rejected: domain %{sender_domain} has no MX or address record",
+	    0, 0, NULL, 0},
+	{"sender_domain_nullmx_reply", CT_REPLY, F(sender_domain_nullmx_reply),
+	    "550 5.7.27 Sender address rejected: domain %{sender_domain} accepts no mail (null MX)",
+	    0, 0, NULL, 0},
+	/* SPF (RFC 7208 8; codes of RFC 7372) and Authentication-Results (RFC 8601) */
+	{"spf", CT_ENUM, F(spf), "annotate", 0, 0, spf_names, 0},
+	{"spf_fail_reply", CT_REPLY, F(spf_fail_reply), "550 5.7.23 SPF fail: %{spf_explanation}",
+	    0, 0, NULL, 0},
+	{"spf_softfail_action", CT_ENUM, F(spf_softfail_action), "accept", 0, 0, spf_action_names,
+	    0},
+	{"spf_softfail_reply", CT_REPLY, F(spf_softfail_reply),
+	    "550 5.7.23 SPF softfail: %{spf_explanation}", 0, 0, NULL, 0},
+	{"spf_temperror_reply", CT_REPLY, F(spf_temperror_reply),
+	    "451 4.7.24 SPF check of %{spf_domain} failed temporarily, try again later", 0, 0, NULL,
+	    '4'},
+	{"spf_permerror_action", CT_ENUM, F(spf_permerror_action), "accept", 0, 0,
+	    spf_action_names, 0},
+	{"spf_permerror_reply", CT_REPLY, F(spf_permerror_reply),
+	    "550 5.7.24 SPF record of %{spf_domain} is invalid", 0, 0, NULL, 0},
+	{"authserv_id", CT_STRING, F(authserv_id), NULL, 0, 0, NULL, 0},
 	/* connection control */
 	{"deny_clients", CT_CIDRS, F(deny_clients), "", 0, 0, NULL, 0},
 	{"deny_clients_reply", CT_REPLY, F(deny_clients_reply), "554 5.7.1 Access denied", 0, 0, NULL, 0},
@@ -748,6 +817,109 @@ config_read(struct config *cfg, const char *path, struct diag *d)
 	fclose(fp);
 }
 
+/* One dns_resolvers item: "IP" or "IP@port" (libunbound's forwarder syntax). */
+static bool
+resolver_valid(const char *item)
+{
+	char addr[IPADDR_TEXT + 8];
+	const char *at = strchr(item, '@');
+	size_t n = at ? (size_t)(at - item) : strlen(item);
+	struct ipaddr ip;
+	char *end;
+	long port;
+
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, item, n);
+	addr[n] = '\0';
+	if (strchr(addr, '[') != NULL || !ipaddr_parse(addr, &ip))
+		return false;
+	if (at == NULL)
+		return true;
+	errno = 0;
+	port = strtol(at + 1, &end, 10);
+	return errno == 0 && *end == '\0' && end != at + 1 && port > 0 && port < 65536;
+}
+
+struct resolvers_check {
+	size_t keywords, addresses;
+	char bad[CAP_LOG_FIELD];
+};
+
+static void
+resolver_item(const char *item, void *arg)
+{
+	struct resolvers_check *rc = arg;
+
+	if (strcmp(item, "resolv.conf") == 0 || strcmp(item, "none") == 0)
+		rc->keywords++;
+	else if (resolver_valid(item))
+		rc->addresses++;
+	else if (rc->bad[0] == '\0')
+		str_copy(rc->bad, sizeof(rc->bad), item);
+}
+
+struct helo_check_names {
+	unsigned mask;
+	char bad[CAP_LOG_FIELD];
+};
+
+static void
+helo_check_item(const char *item, void *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {{"syntax", HELO_CHK_SYNTAX}, {"fqdn", HELO_CHK_FQDN}, {"ours", HELO_CHK_OURS},
+		{"literal", HELO_CHK_LITERAL}, {"resolves", HELO_CHK_RESOLVES}};
+	struct helo_check_names *hc = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(item, names[i].name) == 0) {
+			hc->mask |= names[i].bit;
+			return;
+		}
+	}
+	if (hc->bad[0] == '\0')
+		str_copy(hc->bad, sizeof(hc->bad), item);
+}
+
+/* The DNS and identity keys: values the table's types cannot check alone. */
+static void
+config_validate_dns(struct config *cfg, struct diag *d)
+{
+	struct resolvers_check rc = {0};
+	struct helo_check_names hc = {0};
+	char *path;
+
+	strset_foreach(cfg->dns_resolvers, resolver_item, &rc);
+	if (rc.bad[0] != '\0')
+		diag_error(d, cfg->path, 0, "dns_resolvers: \"%s\" is not an address or address@port",
+		    rc.bad);
+	else if (rc.keywords > 0 && rc.keywords + rc.addresses > 1)
+		diag_error(d, cfg->path, 0,
+		    "dns_resolvers: resolv.conf and none stand alone, without addresses");
+	else if (rc.keywords + rc.addresses == 0)
+		diag_error(d, cfg->path, 0, "dns_resolvers: empty (say resolv.conf, none or addresses)");
+	strset_foreach(cfg->helo_checks, helo_check_item, &hc);
+	if (hc.bad[0] != '\0')
+		diag_error(d, cfg->path, 0,
+		    "helo_checks: \"%s\" is not one of syntax, fqdn, ours, literal, resolves", hc.bad);
+	cfg->helo_check_mask = hc.mask;
+	if (cfg->authserv_id != NULL && !domain_is_valid(cfg->authserv_id))
+		diag_error(d, cfg->path, 0, "authserv_id: \"%s\" is not a host name", cfg->authserv_id);
+	if (cfg->dns_config != NULL) {
+		/* Relative to the configuration file, like list files. */
+		if ((path = config_resolve_path(cfg->path, cfg->dns_config)) == NULL)
+			return;
+		free(cfg->dns_config);
+		cfg->dns_config = path;
+		if (access(path, R_OK) != 0)
+			diag_error(d, cfg->path, 0, "dns_config: cannot read %s: %s", path, strerror(errno));
+	}
+}
+
 /* [HOST:]PORT, [v6]:PORT or HOST:PORT with a port of 1-65535. */
 static bool
 listen_valid(const char *v)
@@ -870,6 +1042,7 @@ config_validate(struct config *cfg, struct diag *d)
 {
 	size_t i;
 
+	config_validate_dns(cfg, d);
 	validate_store(cfg, d);
 	/* RFC 5321 4.5.3.1.8: a server must take at least 100 recipients. */
 	if (cfg->max_recipients.max > 0 && cfg->max_recipients.max < 100)

@@ -12,14 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authres.h"
 #include "clients.h"
 #include "decide.h"
 #include "flood.h"
+#include "helo.h"
 #include "log.h"
 #include "loops.h"
+#include "rdns.h"
 #include "relay.h"
 #include "ruleeval.h"
+#include "sender_domain.h"
 #include "session_priv.h"
+#include "spf.h"
 #include "stats.h"
 #include "strbuf.h"
 #include "turf.h"
@@ -31,26 +36,34 @@
  * but never the syntax checks or postmaster's reachability.
  *
  * Connection control and connection floods answer at connect: their point
- * is the connection.
+ * is the connection.  rdns_check is in every table up to RCPT and acts
+ * only at rdns_stage.
  */
 static const struct check connect_checks[] = {
 	{CHK_RULES, ruleeval_connect},
 	{CHK_CLIENTS, clients_connect},
 	{CHK_LIMITS, flood_connect},
+	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
 
 static const struct check helo_checks[] = {
 	{CHK_RULES, ruleeval_helo},
+	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
 
-/* A flood is refused before a turf: the limits count every message. */
+/*
+ * A flood is refused before a turf: the limits count every message.  A
+ * turf sender is accepted and turfed before rdns could refuse it (no NDR
+ * to feed a loop).
+ */
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
 	{CHK_RULES, ruleeval_mail},
 	{CHK_LIMITS, flood_mail},
 	{CHK_TURF, loops_mail_turf_sender},
+	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
 
@@ -61,7 +74,10 @@ static const struct check mail_checks[] = {
  * what feeds a loop).  Limits come twice: the penalty and max_recipients
  * before the postmaster exemption (a flood is a flood, whoever it is
  * addressed to; both answer 4xx), the recipient rates last, so only
- * recipients that would be accepted are counted.
+ * recipients that would be accepted are counted.  The identity checks
+ * (DNS) come after the anti-relay ones: a relay attempt is refused as such
+ * without any lookup, and postmaster (always_accept) ends the checks
+ * before them.
  */
 static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
@@ -71,6 +87,10 @@ static const struct check rcpt_checks[] = {
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_TURF, loops_rcpt_turf},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
+	{CHK_RDNS, rdns_check},
+	{CHK_HELO, helo_check},
+	{CHK_SENDER_DOMAIN, sender_domain_check},
+	{CHK_SPF, spf_check},
 	{CHK_LIMITS, flood_rcpt_last},
 	{CHK_COUNT, NULL},
 };
@@ -332,13 +352,14 @@ run_checks(struct session *s, const struct check *table, struct verdict *v)
 
 /* ---- stages ---- */
 
-/* Start deciding one event at stage ST. */
+/* Start deciding one event at stage ST; its DNS waits end dns_timeout from now. */
 static void
 begin(struct session *s, enum stage st, struct verdict *v)
 {
 	verdict_clear(v);
 	s->stage = st;
 	s->counters[0] = '\0';
+	dns_deadline_in(s->cfg->dns_timeout, &s->dns_deadline);
 }
 
 void
@@ -357,6 +378,7 @@ decide_connect(struct session *s, const struct ipaddr *client, const char *clien
 		s->client_addr[0] = '\0';
 	}
 	str_copy(s->client_name, sizeof(s->client_name), client_name ? client_name : "");
+	rdns_connect(s);
 	run_checks(s, connect_checks, v);
 }
 
@@ -568,6 +590,7 @@ void
 decide_header(struct session *s, const char *name, const char *value, struct verdict *v)
 {
 	begin(s, STAGE_HEADER, v);
+	authres_header(s, name, value);
 	/* "Name: value" CRLF, as the message holds it (max_message_size) */
 	s->msg_bytes += strlen(name) + strlen(value) + 4;
 	if (s->mg.have_deferred)
@@ -862,7 +885,7 @@ decide_eom(struct session *s, struct verdict *v)
 			also_add(s, &noted);
 		return;
 	}
-	if (!apply_reroute(s) || !loops_eom_changes(s)) {
+	if (!apply_reroute(s) || !loops_eom_changes(s) || !authres_eom(s)) {
 		internal_error(s, v, "out of memory at end of message");
 		record(s, v);
 		return;

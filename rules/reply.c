@@ -17,7 +17,7 @@
 /* The %{name} references a reply may use. */
 static const char *const known_names[] = {
 	"client_addr", "client_name", "helo", "sender", "rcpt", "rcpt_domain", "queue_id",
-	"decider", NULL,
+	"decider", "sender_domain", "spf_domain", "spf_explanation", NULL,
 };
 
 bool

@@ -5,8 +5,12 @@
 #include "autoconf.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include "dns.h"
 #include "services.h"
+#include "spf.h"
+#include "strbuf.h"
 
 static struct store *
 store_create(const struct config *cfg, struct diag *d)
@@ -32,8 +36,17 @@ bool
 services_init(struct services *svc, const struct config *cfg, struct diag *d)
 {
 	memset(svc, 0, sizeof(*svc));
-	svc->store = store_create(cfg, d);
-	return svc->store != NULL;
+	if (gethostname(svc->hostname, sizeof(svc->hostname) - 1) != 0 || svc->hostname[0] == '\0')
+		str_copy(svc->hostname, sizeof(svc->hostname), "localhost");
+	/* The resolver exists even when no check uses DNS yet: a reload may turn one on. */
+	if ((svc->dns = dns_new(cfg, d)) == NULL)
+		return false;
+	if ((svc->spf = spf_server_new(svc->dns, svc->hostname, d, cfg->path)) == NULL ||
+	    (svc->store = store_create(cfg, d)) == NULL) {
+		services_free(svc);
+		return false;
+	}
+	return true;
 }
 
 void
@@ -42,6 +55,8 @@ services_free(struct services *svc)
 	if (svc == NULL)
 		return;
 	store_free(svc->store);
+	spf_server_free(svc->spf);
+	dns_free(svc->dns);
 	memset(svc, 0, sizeof(*svc));
 }
 

@@ -67,6 +67,10 @@ session_reset_message(struct session *s)
 	s->sender[0] = '\0';
 	s->msg_bytes = 0;
 	memset(&s->sender_addr, 0, sizeof(s->sender_addr));
+	s->spf_done = false;
+	memset(&s->spf, 0, sizeof(s->spf));
+	s->sender_domain = SD_UNKNOWN;
+	s->n_authres = s->n_forged = 0;
 	turf_spool_free(s->mg.spool);
 	memset(&s->mg, 0, sizeof(s->mg));
 	ruleeval_message_reset(s);
@@ -80,6 +84,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_reset_message(s);
+	iprev_free(s->iprev);
 	for (i = 0; i < s->nmacros; i++)
 		free(s->macros[i].value);
 	ruleeval_free(s->rules);
@@ -272,6 +277,20 @@ session_may_relay(const struct session *s)
 }
 
 bool
+session_identity_exempt(const struct session *s)
+{
+	return session_is_trusted(s) || session_is_authenticated(s) || session_is_internal(s);
+}
+
+const char *
+session_authserv_id(const struct session *s)
+{
+	if (s->cfg->authserv_id != NULL)
+		return s->cfg->authserv_id;
+	return s->svc != NULL && s->svc->hostname[0] ? s->svc->hostname : "localhost";
+}
+
+bool
 session_domain_is_local(const struct session *s, const char *domain)
 {
 	return domset_contains(s->cfg->local_domains, domain);
@@ -338,6 +357,12 @@ reply_value(const char *name, void *arg)
 		return s->cur_rcpt && s->cur_rcpt_addr.domain[0] ? s->cur_rcpt_addr.domain : NULL;
 	if (strcmp(name, "queue_id") == 0)
 		return session_macro(s, "i");
+	if (strcmp(name, "sender_domain") == 0)
+		return s->have_sender && s->sender_addr.domain[0] ? s->sender_addr.domain : NULL;
+	if (strcmp(name, "spf_domain") == 0)
+		return s->spf_done && s->spf.domain[0] ? s->spf.domain : NULL;
+	if (strcmp(name, "spf_explanation") == 0)
+		return s->spf_done && s->spf.explanation[0] ? s->spf.explanation : NULL;
 	return NULL;
 }
 
@@ -374,6 +399,23 @@ session_expand(struct session *s, const char *text, char *out, size_t size)
 	bare_path(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
 	reply_expand(&t, reply_value, &rc, &r);
 	str_copy(out, size, r.text);
+}
+
+void
+session_note_pass(struct verdict *v, const char *check, const char *fmt, ...)
+{
+	struct strbuf sb;
+	char what[CAP_DETAIL], before[CAP_DETAIL];
+	va_list ap;
+
+	if (v->by[0] != '\0' || v->action != ACT_CONTINUE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	str_copy(before, sizeof(before), v->detail);
+	strbuf_init(&sb, v->detail, sizeof(v->detail));
+	strbuf_addf(&sb, "%s%s%s: %s", before, before[0] ? ", " : "", check, what);
 }
 
 void

@@ -14,8 +14,11 @@
 #include "caps.h"
 #include "changes.h"
 #include "decide.h"
+#include "iprev.h"
 #include "ipaddr.h"
+#include "sender_domain.h"
 #include "session.h"
+#include "spf.h"
 #include "turf.h"
 #include "verdict.h"
 
@@ -68,6 +71,9 @@ struct rulestate;	/* ruleeval.c */
 
 #define SESSION_ALSO_MAX 3	/* further decisions kept per event for what-if (all are logged) */
 
+/* Forged Authentication-Results remembered per message (authres.h says what happens beyond). */
+#define CAP_AUTHRES_FORGED 32
+
 struct session {
 	struct snapshot *snap;
 	const struct config *cfg;
@@ -88,6 +94,16 @@ struct session {
 	struct rulestate *rules;	/* what rules decided per scope; NULL until a rule runs */
 	bool rule_relay;		/* a RELAY rule lets this client or recipient relay */
 
+	/* identity checks (iprev.h, rdns.h, helo.h) */
+	struct timespec dns_deadline;	/* DNS bound of the command being decided (dns_timeout) */
+	struct iprev *iprev;		/* PTR + forward lookups, started at connect */
+	bool rdns_known;		/* rdns is final (not a timeout) */
+	struct iprev_result rdns;
+	char helo_checked[CAP_HELO_LEN + 1]; /* the HELO helo_dns belongs to */
+	bool helo_dns_known;
+	enum dns_status helo_dns;	/* does the HELO name resolve (helo_checks resolves) */
+	enum dns_why helo_dns_why;
+
 	/* current message */
 	bool have_sender;
 	char sender[CAP_ADDR_LEN + 1];	/* the path as typed, printable form for logs */
@@ -95,6 +111,13 @@ struct session {
 	struct rcpt_entry *rcpts;
 	size_t nrcpts, caprcpts;
 	struct changes changes;
+	bool spf_done;			/* spf holds this message's outcome (spf.h) */
+	struct spf_outcome spf;
+	enum sender_domain_class sender_domain;	/* SD_UNKNOWN until checked */
+	enum dns_why sender_domain_why;
+	unsigned n_authres;		/* Authentication-Results headers so far (authres.h) */
+	unsigned n_forged;		/* of those, claiming our authserv-id */
+	unsigned forged[CAP_AUTHRES_FORGED];	/* their 1-based indexes among the A-R headers */
 	struct msg_guard mg;
 
 	/* flood limits (limits.c) */
@@ -132,6 +155,16 @@ bool session_is_authenticated(const struct session *s);
 bool session_is_internal(const struct session *s);
 
 /*
+ * Inside our trust boundary for the identity checks (rdns, helo, spf)
+ * and the Authentication-Results rules: a trusted network, an
+ * authenticated client or an internal interface.
+ */
+bool session_identity_exempt(const struct session *s);
+
+/* Our authserv-id (RFC 8601 2.5): authserv_id, or the host name. */
+const char *session_authserv_id(const struct session *s);
+
+/*
  * The local address the client connected to, if the MTA said: {if_addr},
  * else {daemon_addr}; an unspecified address (0.0.0.0, ::) says nothing.
  */
@@ -156,6 +189,13 @@ void session_refuse(struct session *s, struct verdict *v, const struct reply_tmp
  * for this session into OUT; values from the client are made printable.
  */
 void session_expand(struct session *s, const char *text, char *out, size_t size);
+
+/*
+ * A check that passed adds "CHECK: what it saw" to V's detail (what-if
+ * shows it), as long as nothing has decided V yet.
+ */
+void session_note_pass(struct verdict *v, const char *check, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Set V's decider and detail without changing its action. */
 void session_note(struct verdict *v, const char *by, const char *detail, ...)

@@ -68,6 +68,9 @@ snapshot_load(const char *path, struct diag *d)
 	}
 	snap->cfg = cfg;
 	snap->needs = loops_needs(cfg);
+	/* Annotating means removing forged Authentication-Results: that needs the header (authres.h). */
+	if (cfg->rdns != RDNS_OFF || cfg->spf != SPF_OFF)
+		snap->needs |= NEED_HEADERS;
 	/* max_message_size counts header and body bytes; client_bad_recipients
 	 * counts the recipients the MTA refuses before we see them too */
 	if (cfg->max_message_size.max > 0)

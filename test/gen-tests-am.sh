@@ -14,9 +14,13 @@ list() { # NAME GLOB...
 	echo "# test/layering.sh fails when a transcript or script on disk is missing here."
 	echo
 	list GOLDEN_TESTS test/golden/*.in
-	list GOLDEN_FILES test/golden/*.out test/golden/*.conf test/golden/*.list test/golden/*.rules
+	list GOLDEN_FILES test/golden/*.out test/golden/*.conf test/golden/*.list test/golden/*.rules \
+		test/golden/*.unbound
 	# shellcheck disable=SC2046
 	list MILTER_TESTS $(ls test/milter/*.lua | grep -v '/rg\.lua$')
 	list MILTER_FILES test/milter/rg.lua test/milter/wiretap.pl
 	list E2E_TESTS test/e2e/*.sh
+	# Tests that start a DNS server of their own (test/lib/dns.sh), and its data.
+	list DNS_TESTS test/dns/*.sh test/spf/*.sh
+	list DNS_FILES test/lib/dns.sh test/dns/*.conf test/spf/*.py test/spf/*.txt
 } > test/tests.am

@@ -71,7 +71,16 @@ end
 -- sanitizer report) goes to relayguard.log, which run-lua prints and
 -- checks.  The worker runs as nobody and rereads the file on SIGHUP, so
 -- the directory and the file are made readable to it.
+--
+-- The DNS checks (rdns, spf: annotate by default) have tests of their own
+-- with a DNS server on loopback; unless CONF sets them, they are turned
+-- off here so these scripts never query the system's resolver.
 function rg.start(conf)
+	for _, key in ipairs({"rdns", "spf"}) do
+		if not ("\n" .. conf):find("\n%s*" .. key .. "%s*=") then
+			conf = conf .. "\n" .. key .. " = off\n"
+		end
+	end
 	rg.write("relayguard.conf", conf)
 	os.execute("chmod 755 . && chmod 644 relayguard.conf")
 	mt.startfilter("/bin/sh", "-c",
