@@ -31,6 +31,8 @@ trusted_networks = 127.0.0.1/32 ::1/128
 rules = rules.d/*.rules
 turf_dir = $turf
 loop_max = 0
+rdns = off
+spf = off
 EOF
 
 # write_rules GEN: the rule set of generation GEN (A or B).
