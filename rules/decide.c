@@ -15,6 +15,8 @@
 #include "authres.h"
 #include "clients.h"
 #include "decide.h"
+#include "decide_priv.h"
+#include "dispose.h"
 #include "flood.h"
 #include "helo.h"
 #include "log.h"
@@ -211,9 +213,8 @@ nets(struct session *s, struct verdict *v)
 	}
 }
 
-/* Count and log a decided verdict; a message that ends here frees what it kept. */
-static void
-record(struct session *s, struct verdict *v)
+void
+decide_record(struct session *s, struct verdict *v)
 {
 	stats_decision(s->stage, v);
 	if (v->action != ACT_CONTINUE || v->monitored || v->note)
@@ -264,7 +265,7 @@ finish(struct session *s, struct verdict *v)
 	nets(s, v);
 	if (s->stage != STAGE_EOM && pend(s, v))
 		return;
-	record(s, v);
+	decide_record(s, v);
 }
 
 /* Keep V among the further decisions of the event, for the what-if mode. */
@@ -282,9 +283,8 @@ decide_also(struct session *s, struct verdict *v)
 	also_add(s, v);
 }
 
-/* An internal error (out of memory): on_error decides (DESIGN: internal errors tempfail). */
-static void
-internal_error(struct session *s, struct verdict *v, const char *what)
+void
+decide_internal_error(struct session *s, struct verdict *v, const char *what)
 {
 	static const struct reply_tmpl tmpl = {"451", "4.3.0", "Temporary internal error"};
 
@@ -448,7 +448,7 @@ decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdi
 		/* A recipient the client will see accepted is remembered for eom
 		 * (a rule's QUARANTINE too: it acts on the message). */
 		if (!action_is_refusal(v->action) && !session_keep_rcpt(s))
-			internal_error(s, v, "out of memory keeping a recipient");
+			decide_internal_error(s, v, "out of memory keeping a recipient");
 	}
 	forget_rcpt_macros(s);
 	ruleeval_rcpt_done(s);
@@ -467,61 +467,6 @@ decide_data(struct session *s, struct verdict *v)
 	if (s->nrcpts == 0)
 		session_refuse(s, v, &none, "data", NULL);
 	finish(s, v);
-}
-
-/* ---- the copy of a message that may be turfed ---- */
-
-/* Could this message still need a turf copy? */
-static bool
-copy_possible(const struct session *s)
-{
-	size_t i;
-
-	if (s->cfg->turf_dir == NULL)
-		return false; /* turf is then a plain discard */
-	if (s->mg.turf_all == ACT_TURF || (s->snap->needs & NEED_TURF_COPY))
-		return true;
-	for (i = 0; i < s->nrcpts; i++)
-		if (s->rcpts[i].flags & RCPT_TURF)
-			return true;
-	return loops_repeat_pending(s) || loops_autoreply_possible(s);
-}
-
-/* Start keeping the message at its first byte, if a copy may be needed. */
-static void
-copy_start(struct session *s)
-{
-	if (s->mg.copy_started)
-		return;
-	s->mg.copy_started = true;
-	if (copy_possible(s))
-		s->mg.spool = turf_spool_new(s->cfg->turf_dir, (size_t)s->cfg->turf_max_size);
-}
-
-/* Stop keeping it as soon as no copy can be needed (memory, and SKIP of the body). */
-static void
-copy_update(struct session *s)
-{
-	if (s->mg.spool != NULL && !copy_possible(s)) {
-		turf_spool_free(s->mg.spool);
-		s->mg.spool = NULL;
-	}
-}
-
-/* Keep LEN more bytes; a spool over turf_max_size or failing is given up, and why remembered. */
-static void
-copy_add(struct session *s, const void *data, size_t len)
-{
-	enum turf_spool_state st;
-
-	if (s->mg.spool == NULL)
-		return;
-	turf_spool_add(s->mg.spool, data, len);
-	if ((st = turf_spool_state(s->mg.spool, &s->mg.copy_errno)) != SPOOL_OK) {
-		s->mg.copy_lost = st;
-		turf_spool_free(s->mg.spool);
-		s->mg.spool = NULL;
-	}
 }
 
 bool
@@ -559,7 +504,7 @@ settle_candidates(struct session *s, struct verdict *v)
 			r->why = strdup(why);
 	}
 	if (v->monitored)
-		record(s, v);
+		decide_record(s, v);
 }
 
 /* Run candidate check FN (loops.h); true when it refused the message (V recorded). */
@@ -574,11 +519,11 @@ run_candidate(struct session *s, enum check_id id, check_fn fn, struct verdict *
 	nets(s, &cv);
 	if (action_is_refusal(cv.action)) {
 		*v = cv;
-		record(s, v);
+		decide_record(s, v);
 		return true;
 	}
 	if (cv.monitored && action_is_refusal(cv.would))
-		record(s, &cv);
+		decide_record(s, &cv);
 	else
 		settle_candidates(s, &cv);
 	if (cv.monitored && v->by[0] == '\0')
@@ -595,11 +540,11 @@ decide_header(struct session *s, const char *name, const char *value, struct ver
 	s->msg_bytes += strlen(name) + strlen(value) + 4;
 	if (s->mg.have_deferred)
 		return; /* decided: the rest of the headers changes nothing */
-	copy_start(s);
-	copy_add(s, name, strlen(name));
-	copy_add(s, ": ", 2);
-	copy_add(s, value, strlen(value));
-	copy_add(s, "\n", 1);
+	dispose_copy_start(s);
+	dispose_copy_add(s, name, strlen(name));
+	dispose_copy_add(s, ": ", 2);
+	dispose_copy_add(s, value, strlen(value));
+	dispose_copy_add(s, "\n", 1);
 	loops_observe_header(s, name, value);
 	s->cur_hdr_name = name;
 	s->cur_hdr_value = value;
@@ -617,15 +562,15 @@ decide_eoh(struct session *s, struct verdict *v)
 {
 	begin(s, STAGE_EOH, v);
 	s->msg_bytes += 2; /* the empty line after the header */
-	copy_start(s);
+	dispose_copy_start(s);
 	s->mg.in_body = true;
 	if (s->mg.have_deferred) {
 		*v = s->mg.deferred; /* logged when it was decided */
 		return;
 	}
-	copy_add(s, "\n", 1);
+	dispose_copy_add(s, "\n", 1);
 	run_checks(s, eoh_checks, v);
-	copy_update(s);
+	dispose_copy_update(s);
 }
 
 void
@@ -633,14 +578,14 @@ decide_body(struct session *s, const unsigned char *chunk, size_t len, struct ve
 {
 	begin(s, STAGE_BODY, v);
 	s->msg_bytes += len;
-	copy_start(s);
-	copy_add(s, chunk, len);
+	dispose_copy_start(s);
+	dispose_copy_add(s, chunk, len);
 	/* The repeat check runs as soon as the fingerprint is complete, so the
 	 * rest of the body can be skipped when no copy is needed. */
 	if (loops_repeat_pending(s) && loops_observe_body(s, chunk, len) &&
 	    run_candidate(s, CHK_LOOP, loops_repeats, v))
 		return;
-	copy_update(s);
+	dispose_copy_update(s);
 	s->cur_body = chunk;
 	s->cur_body_len = chunk ? len : 0;
 	run_checks(s, body_checks, v);
@@ -679,188 +624,6 @@ apply_reroute(struct session *s)
 	return true;
 }
 
-/* ---- carrying out a turf at eom ---- */
-
-/* The "by" part of WHY ("loop" of "loop: more than ..."), its length. */
-static size_t
-why_by_len(const char *why)
-{
-	const char *sep = strstr(why, ": ");
-
-	return sep ? (size_t)(sep - why) : strlen(why);
-}
-
-/*
- * What decided the turf, and whom it concerns, into V's by and detail:
- * the first reason decides; each recipient is listed with its reason
- * (just the detail when it is the same decider).
- */
-static void
-describe_turf(struct session *s, bool whole, size_t nturf, struct verdict *v)
-{
-	const char *first = s->mg.turf_all != ACT_CONTINUE ? s->mg.turf_why : NULL;
-	char detail[CAP_DETAIL];
-	struct strbuf sb;
-	size_t i, n;
-
-	for (i = 0; first == NULL && i < s->nrcpts; i++)
-		if (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP))
-			first = s->rcpts[i].why ? s->rcpts[i].why : "turf";
-	n = why_by_len(first);
-	snprintf(v->by, sizeof(v->by), "%.*s", (int)n, first);
-	strbuf_init(&sb, detail, sizeof(detail));
-	if (s->mg.turf_all != ACT_CONTINUE) {
-		strbuf_add(&sb, first[n] ? first + n + 2 : "");
-		str_copy(v->detail, sizeof(v->detail), detail);
-		return;
-	}
-	if (!whole)
-		strbuf_addf(&sb, "%zu of %zu recipients: ", nturf, s->nrcpts);
-	for (i = 0; i < s->nrcpts; i++) {
-		const struct rcpt_entry *r = &s->rcpts[i];
-		const char *why = r->why ? r->why : "turf";
-
-		if (!(r->flags & (RCPT_TURF | RCPT_DROP)))
-			continue;
-		if (sb.len > 0 && detail[sb.len - 1] != ' ')
-			strbuf_add(&sb, "; ");
-		strbuf_add_printable(&sb, r->raw, 128);
-		if (why_by_len(why) == n && strncmp(why, first, n) == 0)
-			why = why[n] ? why + n + 2 : why;
-		strbuf_addf(&sb, " (%s)", why);
-	}
-	str_copy(v->detail, sizeof(v->detail), detail);
-}
-
-/* Append " copy=ID" (or another note) to V's detail. */
-static void
-detail_add(struct verdict *v, const char *fmt, const char *arg)
-{
-	size_t len = strlen(v->detail);
-
-	snprintf(v->detail + len, sizeof(v->detail) - len, fmt, arg);
-}
-
-/* No complete copy: hold the message in the MTA rather than keep a cut one (false: no memory). */
-static bool
-quarantine_instead(struct session *s, struct verdict *v)
-{
-	const char *why = s->mg.copy_lost == SPOOL_OVER ? "over turf_max_size" : "no copy was kept";
-	char reason[CAP_REPLY_TEXT];
-
-	snprintf(reason, sizeof(reason), "relayguard: %s: %s; %s", v->by, v->detail, why);
-	if (!session_set_quarantine(s, reason))
-		return false;
-	v->action = ACT_QUARANTINE;
-	str_copy(v->reason, sizeof(v->reason), reason);
-	detail_add(v, "; %s, held in the MTA", why);
-	return true;
-}
-
-/* Write the spool with the envelope (turf.h); false with ERR set. */
-static bool
-write_copy(struct session *s, bool whole, const struct verdict *v, char *err, size_t errsize)
-{
-	const char **rcpts = calloc(s->nrcpts + 1, sizeof(*rcpts));
-	bool *turfed = calloc(s->nrcpts + 1, sizeof(*turfed)), ok = false;
-	char client[CAP_DOMAIN_LEN + IPADDR_TEXT + 8];
-	struct turf_envelope env;
-	size_t i;
-
-	if (rcpts != NULL && turfed != NULL) {
-		snprintf(client, sizeof(client), "%s [%s]",
-		    s->client_name[0] ? s->client_name : "unknown",
-		    s->have_client ? s->client_addr : "unknown");
-		for (i = 0; i < s->nrcpts; i++) {
-			unsigned f = s->rcpts[i].flags;
-
-			rcpts[i] = s->rcpts[i].raw;
-			turfed[i] = whole ? !(f & RCPT_DROP) : !!(f & RCPT_TURF);
-		}
-		env = (struct turf_envelope){v->by, v->detail, session_macro(s, "i"), client,
-			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts,
-			time(NULL)};
-		ok = turf_commit(s->cfg->turf_dir, s->mg.spool, &env, s->mg.turf_id,
-		    sizeof(s->mg.turf_id), err, errsize);
-	}
-	free(rcpts);
-	free(turfed);
-	return ok;
-}
-
-/*
- * Write the copy; false when the message was decided otherwise instead,
- * with V recorded: 451 4.3.0 when the copy could not be written (nothing
- * is lost: the sender keeps the message and tries again), quarantine when
- * there is no complete copy to write.
- */
-static bool
-keep_copy(struct session *s, bool whole, struct verdict *v)
-{
-	static const struct reply_tmpl failed = {"451", "4.3.0",
-		"Temporary local problem: cannot keep a copy, try again later"};
-	char err[300] = "out of memory", by[CAP_DECIDER];
-
-	if (s->mg.spool != NULL) {
-		if (write_copy(s, whole, v, err, sizeof(err))) {
-			detail_add(v, " copy=%s", s->mg.turf_id);
-			return true;
-		}
-	} else if (s->mg.copy_lost == SPOOL_FAILED) {
-		snprintf(err, sizeof(err), "%s", strerror(s->mg.copy_errno));
-	} else if (quarantine_instead(s, v)) {
-		record(s, v);
-		return false;
-	}
-	str_copy(by, sizeof(by), v->by);
-	session_refuse(s, v, &failed, by, "cannot keep a copy in turf_dir: %s", err);
-	record(s, v);
-	return false;
-}
-
-/*
- * Carry out the turfs decided for this message.  True when that decided
- * the whole message (V recorded: turf, discard, quarantine or 451); false
- * when the message goes on, perhaps without some recipients (then the
- * turf is recorded here and V says continue).
- */
-static bool
-execute_turf(struct session *s, struct verdict *v)
-{
-	size_t i, nturf = 0, ncopy = 0;
-	bool whole, copy;
-
-	for (i = 0; i < s->nrcpts; i++) {
-		nturf += (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) != 0;
-		ncopy += (s->rcpts[i].flags & RCPT_TURF) != 0;
-	}
-	whole = s->mg.turf_all != ACT_CONTINUE || (s->nrcpts > 0 && nturf == s->nrcpts);
-	if (!whole && nturf == 0)
-		return false;
-	copy = s->mg.turf_all == ACT_TURF || ncopy > 0;
-	verdict_clear(v);
-	describe_turf(s, whole, nturf, v);
-	if (copy && s->cfg->turf_dir == NULL)
-		detail_add(v, "%s", "; no turf_dir: no copy kept");
-	else if (copy && !keep_copy(s, whole, v))
-		return true;
-	v->action = copy && s->cfg->turf_dir != NULL ? ACT_TURF : ACT_DISCARD;
-	if (!whole) {
-		for (i = 0; i < s->nrcpts; i++)
-			if ((s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) &&
-			    !session_add_rcpt_change(s, RCPT_DEL, s->rcpts[i].raw)) {
-				internal_error(s, v, "out of memory removing a recipient");
-				record(s, v);
-				return true;
-			}
-	}
-	record(s, v);
-	if (whole)
-		return true;
-	v->action = ACT_CONTINUE;
-	return false;
-}
-
 void
 decide_eom(struct session *s, struct verdict *v)
 {
@@ -868,7 +631,7 @@ decide_eom(struct session *s, struct verdict *v)
 	bool have_note = false;
 
 	begin(s, STAGE_EOM, v);
-	copy_start(s);
+	dispose_copy_start(s);
 	run_table(s, eom_checks, v);
 	if (v->action != ACT_CONTINUE || v->monitored) {
 		finish(s, v);
@@ -880,20 +643,20 @@ decide_eom(struct session *s, struct verdict *v)
 		have_note = true;
 	}
 	if (run_candidate(s, CHK_LOOP, loops_repeats, v) ||
-	    run_candidate(s, CHK_AUTOREPLY, loops_autoreply, v) || execute_turf(s, v)) {
+	    run_candidate(s, CHK_AUTOREPLY, loops_autoreply, v) || dispose_execute(s, v)) {
 		if (have_note)
 			also_add(s, &noted);
 		return;
 	}
 	if (!apply_reroute(s) || !loops_eom_changes(s) || !authres_eom(s)) {
-		internal_error(s, v, "out of memory at end of message");
-		record(s, v);
+		decide_internal_error(s, v, "out of memory at end of message");
+		decide_record(s, v);
 		return;
 	}
 	if (have_note && strcmp(v->by, noted.by) != 0)
 		also_add(s, &noted);
 	if (v->by[0] == '\0')
-		record(s, v);
+		decide_record(s, v);
 }
 
 void
