@@ -9,7 +9,7 @@
 #                                  with -Werror and ASan/UBSan, run make check
 #                                  and make distcheck, the Debian package, the
 #                                  fuzzers, the end-to-end tests under
-#                                  valgrind
+#                                  valgrind, the soak test
 set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
@@ -69,10 +69,15 @@ test)
 	# The end-to-end tests with relayguard under valgrind's memcheck (no
 	# invalid access, no definite leak), from a plain build: ASan and
 	# memcheck do not mix.
+	# Sendmail's unpacked packages are reused from the make check above.
 	vg=$(mktemp -d /tmp/rgvg.XXXXXX)
+	smcache=$(pwd)/test/sendmail-cache
 	git clone -q . "$vg/relayguard" 2>/dev/null || cp -r . "$vg/relayguard"
 	(cd "$vg/relayguard" && autoreconf -fi && ./configure -q && make -j"$(nproc)" &&
-		sh test/valgrind/run-e2e.sh postfix postfix-turf dns flood)
+		RG_SENDMAIL_CACHE=$smcache sh test/valgrind/run-e2e.sh postfix postfix-turf dns flood sendmail &&
+		# The soak test, small: mixed traffic, reloads, DNS and Redis
+		# outages for 100 s; its memory figures need this plain build.
+		sh test/soak/soak.sh -t "${SOAK_SECONDS:-100}")
 	rm -rf "$vg"
 	;;
 *)

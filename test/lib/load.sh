@@ -13,7 +13,7 @@
 #       Subject is the token too, so that repeated sends are not taken
 #       for a mail loop (loop_max).
 #   load_classify TOKEN TRANSCRIPT
-#       "TOKEN STATUS CODE QID RCPTS": STATUS is
+#       "TOKEN STATUS CODE QID RCPTS XCODE": STATUS is
 #         accepted   the message was queued (250 after the final dot)
 #         tempfail   not queued, and the reply that ended it was a 4xx
 #         reject     not queued, and the reply that ended it was a 5xx
@@ -22,7 +22,8 @@
 #                    the client cannot know whether it was queued
 #       CODE is the deciding reply's code ("-" if none), QID Postfix's
 #       queue id ("-" if none), RCPTS the recipients and their RCPT reply
-#       codes, "addr=code,addr=code" ("-" if none was sent).
+#       codes, "addr=code,addr=code" ("-" if none was sent), XCODE the
+#       deciding reply's enhanced status code (RFC 3463; "-" if none).
 #   load_held SOURCE GOFILE OUT TOKEN RCPT
 #       a session that stops in the middle: EHLO, MAIL, RCPT, then waits
 #       until GOFILE exists before DATA, the message and the dot; every
@@ -53,7 +54,7 @@ load_send() {
 load_classify() {
 	awk -v tok="$1" '
 	function finish(st, code) {
-		printf "%s %s %s %s %s\n", tok, st, code, (qid == "" ? "-" : qid), (rcpts == "" ? "-" : rcpts)
+		printf "%s %s %s %s %s %s\n", tok, st, code, (qid == "" ? "-" : qid), (rcpts == "" ? "-" : rcpts), x
 		done = 1
 		exit
 	}
@@ -71,6 +72,8 @@ load_classify() {
 		sub(/^ +/, "", r)
 		if (r ~ /^[0-9][0-9][0-9]-/) next
 		code = substr(r, 1, 3)
+		x = "-"
+		if (match(r, /^[0-9][0-9][0-9] [245]\.[0-9]+\.[0-9]+/)) x = substr(r, 5, RLENGTH - 4)
 		if (cmd == "") { cmd = "BANNER"; banner = 1 }
 		if (cmd == "RCPT") rcpts = rcpts (rcpts == "" ? "" : ",") addr "=" code
 		if (cmd == "DATA" && code == "354") indata = 1
@@ -81,22 +84,24 @@ load_classify() {
 				finish("accepted", code)
 			}
 		}
-		if (code ~ /^[45]/ && cmd != "RCPT" && cmd != "QUIT") { last = code }
-		if (code ~ /^[45]/ && cmd == "RCPT") { lastrcpt = code }
+		if (code ~ /^[45]/ && cmd != "RCPT" && cmd != "QUIT") { last = code; lastx = x }
+		if (code ~ /^[45]/ && cmd == "RCPT") { lastrcpt = code; lastrcptx = x }
+		if (code ~ /^4/ && cmd == "RCPT" && temprcpt == "") { temprcpt = code; temprcptx = x }
 		if (cmd == "DATA" && code == "354") sentdata = 1
 		cmd = ""
 		next
 	}
 	END {
 		if (done) exit
-		if (!banner) { print tok, "noconn", "-", "-", (rcpts == "" ? "-" : rcpts); exit }
-		if (sentdata && !sawdot) { print tok, "unknown", "-", "-", (rcpts == "" ? "-" : rcpts); exit }
+		if (!banner) { print tok, "noconn", "-", "-", (rcpts == "" ? "-" : rcpts), "-"; exit }
+		if (sentdata && !sawdot) { print tok, "unknown", "-", "-", (rcpts == "" ? "-" : rcpts), "-"; exit }
 		c = last != "" ? last : lastrcpt
+		cx = last != "" ? lastx : lastrcptx
 		# All recipients refused: tempfail if any of them was a 4xx (the
 		# client keeps the message for them), else reject.
-		if (last == "" && rcpts ~ /=4/) c = "4xx"
+		if (last == "" && temprcpt != "") { c = temprcpt; cx = temprcptx }
 		st = (c ~ /^4/) ? "tempfail" : (c ~ /^5/) ? "reject" : "unknown"
-		print tok, st, (c == "" ? "-" : c), "-", (rcpts == "" ? "-" : rcpts)
+		print tok, st, (c == "" ? "-" : c), "-", (rcpts == "" ? "-" : rcpts), (cx == "" ? "-" : cx)
 	}' "$2"
 }
 
