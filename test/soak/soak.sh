@@ -2,7 +2,7 @@
 # soak.sh - relayguard under sustained mixed traffic and faults, behind a
 # real Postfix on loopback (TAP, then a summary).
 #
-#   sh test/soak/soak.sh [-t SECONDS] [-c CLIENTS] [-r RELOAD] [-d DNS-PERIOD]
+#   sh test/soak/soak.sh [-h] [-t SECONDS] [-c CLIENTS] [-r RELOAD] [-d DNS-PERIOD]
 #       [-D DNS-DOWN] [-e REDIS-PERIOD] [-E REDIS-DOWN] [-f FLOOD-PERIOD]
 #       [-F FLOOD-SIZE] [-s SAMPLE] [-w WARMUP] [-g GROWTH-KIB] [-G GROWTH-PCT]
 #
@@ -61,7 +61,10 @@ export LC_ALL
 
 duration=120 clients=4 reload_every=5 dns_every=20 dns_down=4 redis_every=30 redis_down=3
 flood_every=15 flood_size=30 sample_every=5 warmup= growth_kib=2048 growth_pct=10
-while getopts t:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
+usage() {
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+}
+while getopts ht:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
 	case $opt in
 	t) duration=$OPTARG ;;
 	c) clients=$OPTARG ;;
@@ -76,8 +79,12 @@ while getopts t:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
 	w) warmup=$OPTARG ;;
 	g) growth_kib=$OPTARG ;;
 	G) growth_pct=$OPTARG ;;
+	h)
+		usage
+		exit 0
+		;;
 	*)
-		sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2
+		usage >&2
 		exit 64
 		;;
 	esac
