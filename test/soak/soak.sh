@@ -5,6 +5,7 @@
 #   sh test/soak/soak.sh [-h] [-t SECONDS] [-c CLIENTS] [-r RELOAD] [-d DNS-PERIOD]
 #       [-D DNS-DOWN] [-e REDIS-PERIOD] [-E REDIS-DOWN] [-f FLOOD-PERIOD]
 #       [-F FLOOD-SIZE] [-s SAMPLE] [-w WARMUP] [-g GROWTH-KIB] [-G GROWTH-PCT]
+#       [-S redis|memory]
 #
 #   -t  how long the traffic runs (120 s)
 #   -c  parallel SMTP clients (4), each from its own loopback addresses
@@ -13,7 +14,10 @@
 #   -e/-E  stop Redis (the counter store) every e s for E s (30/3)
 #   -f/-F  a message flood of F messages from one address every f s (15/30)
 #   -s  sample the worker's resident memory every s s (5)
-#   -w  warm-up before the memory samples count (a fifth of -t)
+#   -w  warm-up before the memory samples count (a fifth of -t, at least
+#       30 s, at most half of -t)
+#   -S  the counter store: redis (default) or memory (relayguard's own;
+#       no Redis outages then, and the entries that expire must be freed)
 #   -g/-G  fail if memory grows by more than g KiB and G % (2048/10): the
 #       bound is the larger of the two.  Growth = the median of the last
 #       third of the samples minus the median of the first third.  Not
@@ -60,11 +64,11 @@ LC_ALL=C
 export LC_ALL
 
 duration=120 clients=4 reload_every=5 dns_every=20 dns_down=4 redis_every=30 redis_down=3
-flood_every=15 flood_size=30 sample_every=5 warmup= growth_kib=2048 growth_pct=10
+flood_every=15 flood_size=30 sample_every=5 warmup= growth_kib=2048 growth_pct=10 store=redis
 usage() {
 	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
-while getopts ht:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
+while getopts ht:c:r:d:D:e:E:f:F:s:w:g:G:S: opt; do
 	case $opt in
 	t) duration=$OPTARG ;;
 	c) clients=$OPTARG ;;
@@ -79,6 +83,7 @@ while getopts ht:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
 	w) warmup=$OPTARG ;;
 	g) growth_kib=$OPTARG ;;
 	G) growth_pct=$OPTARG ;;
+	S) store=$OPTARG ;;
 	h)
 		usage
 		exit 0
@@ -89,18 +94,31 @@ while getopts ht:c:r:d:D:e:E:f:F:s:w:g:G: opt; do
 		;;
 	esac
 done
-[ -n "$warmup" ] || warmup=$((duration / 5))
+if [ -z "$warmup" ]; then
+	warmup=$((duration / 5))
+	[ "$warmup" -ge 30 ] || warmup=30
+	[ "$warmup" -le $((duration / 2)) ] || warmup=$((duration / 2))
+fi
+case $store in
+redis | memory) ;;
+*)
+	usage >&2
+	exit 64
+	;;
+esac
 
 started=$(date +%s)
 mta_require_postfix
-command -v redis-server >/dev/null 2>&1 || tap_skip_all "redis-server is not installed"
-command -v redis-cli >/dev/null 2>&1 || tap_skip_all "redis-cli is not installed"
+if [ "$store" = redis ]; then
+	command -v redis-server >/dev/null 2>&1 || tap_skip_all "redis-server is not installed"
+	command -v redis-cli >/dev/null 2>&1 || tap_skip_all "redis-cli is not installed"
+fi
 mta_init
 WORK=$RG_TMP/redis
 mkdir "$WORK"
 . "${top_srcdir:-.}/test/lib/redis.sh"
 printf 'store = redis://127.0.0.1:6379/0\n' >"$RG_TMP/probe.conf"
-"$RELAYGUARD" -n -c "$RG_TMP/probe.conf" >/dev/null 2>&1 ||
+[ "$store" = memory ] || "$RELAYGUARD" -n -c "$RG_TMP/probe.conf" >/dev/null 2>&1 ||
 	tap_skip_all "relayguard was built without hiredis (store = redis://)"
 
 # ---- the test DNS server: every client address has a confirmed name ----------
@@ -152,8 +170,14 @@ dns_restore() {
 
 # ---- Redis -------------------------------------------------------------------------
 
-rg_redis_start
-mta_track "$REDIS_PID"
+if [ "$store" = redis ]; then
+	rg_redis_start
+	mta_track "$REDIS_PID"
+	store_url=redis://127.0.0.1:$REDIS_PORT/0
+else
+	store_url=memory
+	redis_every=0
+fi
 redis_break() {
 	mta_untrack "$REDIS_PID"
 	rg_redis_stop
@@ -190,13 +214,16 @@ rdns = fcrdns
 sender_domain_check = yes
 spf = annotate
 authserv_id = mx.example.com
-store = redis://127.0.0.1:$REDIS_PORT/0
+store = $store_url
 store_timeout = 300ms
 store_failure = tempfail
 client_message_rate = 20/1m
 client_message_rate_exempt = 127.0.0.0/27 127.0.0.32/28
 turf_dir = $turf
 turf_senders = turfme@stranger.test
+# Short, so that loop entries expire during the run (the memory store
+# must free them).
+loop_window = 30s
 EOF
 	mv "$conf.new" "$conf"
 }
@@ -366,7 +393,7 @@ while [ "$t" -lt "$duration" ]; do
 		dns_restore
 		dns_up_at=
 	fi
-	if [ -z "$redis_up_at" ] && [ $((t % redis_every)) = $((redis_every - 5)) ]; then
+	if [ "$redis_every" -gt 0 ] && [ -z "$redis_up_at" ] && [ $((t % redis_every)) = $((redis_every - 5)) ]; then
 		redis_break
 		redis_breaks=$((redis_breaks + 1))
 		redis_up_at=$((t + redis_down))
@@ -427,7 +454,9 @@ if [ "$dns_breaks" -gt 0 ]; then
 else
 	tap_skip "the DNS outages were felt" "no DNS outage in $duration s"
 fi
-if [ "$redis_breaks" -gt 0 ]; then
+if [ "$store" = memory ]; then
+	tap_skip "the Redis outages were felt" "store = memory"
+elif [ "$redis_breaks" -gt 0 ]; then
 	tap_check "the Redis outages were felt: 451 4.3.0 (store_failure = tempfail)" \
 		[ "$(awk '$5 == "451" && $8 == "4.3.0"' "$RG_TMP/results" | wc -l)" -gt 0 ]
 else
@@ -525,7 +554,7 @@ tap_check "relayguard's log has no sanitizer report" mta_rg_log_clean
 # ---- summary ---------------------------------------------------------------------------
 
 {
-	echo "soak: ${ran}s of traffic, $clients clients + flooder; $reloads reloads, $dns_breaks DNS outages (${dns_down}s), $redis_breaks Redis outages (${redis_down}s)"
+	echo "soak: ${ran}s of traffic, $clients clients + flooder, store $store; $reloads reloads, $dns_breaks DNS outages (${dns_down}s), $redis_breaks Redis outages (${redis_down}s)"
 	printf '%-8s %6s %8s %8s %6s\n' kind sent accepted tempfail reject
 	for k in good trusted relay hostile huge hops turf flood; do
 		printf '%-8s %6s %8s %8s %6s\n' "$k" "$(kind_count "$k" "")" "$(kind_count "$k" accepted)" \
