@@ -64,7 +64,7 @@ LC_ALL=C
 export LC_ALL
 
 duration=120 clients=4 reload_every=5 dns_every=20 dns_down=4 redis_every=30 redis_down=3
-flood_every=15 flood_size=30 sample_every=5 warmup= growth_kib=2048 growth_pct=10 store=redis
+flood_every=15 flood_size=30 sample_every=5 warmup="" growth_kib=2048 growth_pct=10 store=redis
 usage() {
 	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
@@ -369,7 +369,7 @@ threads() {
 	sed -n 's/^Threads:[[:space:]]*\([0-9]*\)/\1/p' "/proc/$RG_WORKER/status" 2>/dev/null
 }
 
-reloads=0 reload_failed=0 dns_breaks=0 redis_breaks=0 version=0 dns_up_at= redis_up_at=
+reloads=0 reload_failed=0 dns_breaks=0 redis_breaks=0 version=0 dns_up_at="" redis_up_at=""
 : >"$RG_TMP/rss"
 t0=$(date +%s)
 t=0

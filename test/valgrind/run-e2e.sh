@@ -4,7 +4,9 @@
 #
 #   sh test/valgrind/run-e2e.sh [TEST...]      (default: test/e2e/postfix.sh)
 #
-# Each TEST is a test/e2e/NAME.sh (or just NAME).  Run from the top of a
+# Each TEST is a test/e2e/NAME.sh (or just NAME), or another script that
+# starts relayguard through test/lib/mta.sh, with its arguments in the
+# same word: "test/soak/soak.sh -t 60 -c 2".  Run from the top of a
 # build tree configured WITHOUT --enable-sanitizers: ASan and memcheck do
 # not mix (contrib/bootstrap.sh makes such a build in a clone).  As root,
 # like the tests themselves.  Environment: RELAYGUARD (default
@@ -63,6 +65,9 @@ export RG_WRAPPER RG_START_SECONDS
 
 status=0
 for t in "$@"; do
+	# shellcheck disable=SC2086
+	args=$(printf '%s\n' $t | tail -n +2 | tr '\n' ' ')
+	t=${t%% *}
 	case $t in
 	*/*) path=$t ;;
 	*) path=test/e2e/${t%.sh}.sh ;;
@@ -73,9 +78,10 @@ for t in "$@"; do
 		status=1
 		continue
 	}
-	echo "== $path under memcheck"
+	echo "== $path $args under memcheck"
 	before=$(ls "$vgdir")
-	sh "$path" >"$vgdir/tap.out" 2>&1
+	# shellcheck disable=SC2086
+	sh "$path" $args >"$vgdir/tap.out" 2>&1
 	rc=$?
 	cat "$vgdir/tap.out"
 	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$vgdir/tap.out"; then
