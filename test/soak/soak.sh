@@ -542,7 +542,7 @@ memory_flat() {
 rss_why=
 ldd "$RELAYGUARD" 2>/dev/null | grep -q libasan &&
 	rss_why="relayguard is built with ASan, whose quarantine keeps freed memory (build without --enable-sanitizers)"
-[ -z "$RG_WRAPPER" ] || rss_why="relayguard runs under $RG_WRAPPER"
+[ -z "$RG_WRAPPER" ] || rss_why="relayguard runs under a wrapper (RG_WRAPPER: $(echo $RG_WRAPPER | cut -d" " -f1))"
 if [ -z "$rss_why" ]; then
 	tap_check "the worker's memory after the warm-up did not grow past the bound: $rss_first -> $rss_last KiB ($growth KiB, bound $bound KiB)" \
 		memory_flat
