@@ -21,6 +21,13 @@
  *                      own limit is 980 per line).
  *   CAP_LOG_FIELD      untrusted text in one log field; longer is truncated
  *                      and marked with "...".
+ *   CAP_RULE_HEADER    header rules see the first CAP bytes of a header
+ *                      ("Name: value" or the value); the rest is not matched.
+ *   CAP_RULE_BODY_LINE body rules see a longer line as pieces of CAP bytes
+ *                      (like Postfix's line_length_limit).  How much of the
+ *                      body they see at all is rules_body_limit.
+ *   CAP_RULE_CAPTURE   bytes of one capture ($1) put into a text; longer
+ *                      captures are cut and marked with "...".
  *   CAP_MILTER_PACKET  the largest milter packet read (a header with its
  *                      value): libmilter's default of 64 KiB is below
  *                      Postfix's header_size_limit (100 KiB).  A bigger
@@ -40,6 +47,7 @@
  * Administrator input:
  *   CAP_CONF_LINE      a longer config or list-file line is an error.
  *   CAP_CONF_INCLUDE   nesting depth of list files (they cannot nest: 1).
+ *   CAP_RULES          rules in one set; more is a load error.
  */
 #ifndef RG_CAPS_H
 #define RG_CAPS_H
@@ -57,6 +65,10 @@
 #define CAP_DETAIL		256
 #define CAP_CONF_LINE		8192
 #define CAP_QUEUE_ID		64
+#define CAP_RULE_HEADER		16384
+#define CAP_RULE_BODY_LINE	4096
+#define CAP_RULE_CAPTURE	128
+#define CAP_RULES		100000
 #define CAP_COUNTERS		1024	/* counter lines of one decision (what-if); more are cut */
 #define CAP_MILTER_PACKET	262144
 

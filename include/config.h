@@ -108,6 +108,12 @@ struct config {
 	struct reroute *reroute;
 	size_t n_reroute;
 
+	/* rule files (relayguard.rules(5)) */
+	char *rules;			/* the rules key as written: globs or files, NULL: none */
+	long rules_match_limit;		/* PCRE2 match limit per match */
+	long rules_body_limit;		/* body bytes the body rules look at */
+	struct reply_tmpl rules_error_reply; /* a pattern hit its limit: temporary failure */
+
 	/* DNS (dns.h): the resolver is built at start, so the first two need a restart */
 	struct strset *dns_resolvers;	/* "resolv.conf", "none" or IP[@port] forwarders */
 	char *dns_config;		/* unbound.conf(5) file for libunbound, or NULL (absolute) */
@@ -217,7 +223,11 @@ void config_free(struct config *cfg);
 /* Print the effective configuration (every key, defaults included) to FP. */
 void config_print(const struct config *cfg, FILE *fp);
 
-/* Names of the keys whose effective value differs between OLD and CFG, space-separated. */
+/*
+ * Names of the keys whose effective value differs between OLD and CFG, and
+ * of the files CFG read that are new or changed since OLD read them
+ * (a rule file edited), space-separated.
+ */
 void config_diff(const struct config *old, const struct config *cfg, char *buf, size_t size);
 
 /* Remember PATH (open as FD) as a file this configuration depends on. */

@@ -15,6 +15,7 @@
 #ifndef RG_DECIDE_H
 #define RG_DECIDE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ipaddr.h"
@@ -80,6 +81,13 @@ void decide_eom(struct session *s, struct verdict *v);
 
 /* The MTA aborted the message (RSET, lost connection): forget it. */
 void decide_abort(struct session *s);
+
+/*
+ * A further decision within the same event (a second body line that
+ * matches a rule in one body chunk): apply the safety nets to V and log
+ * it as its own line.  The event's verdict is still the one returned.
+ */
+void decide_also(struct session *s, struct verdict *v);
 
 /*
  * The connection ended (the glue's xxfi_close; the what-if at quit and at

@@ -27,4 +27,12 @@ enum check_res relay_rcpt_exempt(struct session *s, struct verdict *v);
 enum check_res relay_rcpt_destination(struct session *s, struct verdict *v);
 enum check_res relay_rcpt_local_user(struct session *s, struct verdict *v);
 
+struct addr;
+
+/*
+ * Is the parsed recipient A a local destination (a local domain, one of
+ * our address literals, or no domain), hiding no route?  For rules.
+ */
+bool relay_rcpt_is_local(const struct session *s, const struct addr *a);
+
 #endif

@@ -19,6 +19,7 @@
 #include "changes.h"
 #include "services.h"
 #include "snapshot.h"
+#include "verdict.h"
 
 struct session;
 
@@ -42,6 +43,14 @@ const struct snapshot *session_snapshot(const struct session *s);
 
 /* Changes to apply at end of message (valid until the message is reset). */
 const struct changes *session_changes(const struct session *s);
+
+/*
+ * Copy into OUT (room for MAX) the further decisions the last event made
+ * besides its verdict (a rule's WARN before a built-in check refused; a
+ * second body line that matched), and forget them.  Returns how many.
+ * Every one of them has been logged already; the what-if mode prints them.
+ */
+size_t session_take_also(struct session *s, struct verdict *out, size_t max);
 
 /* Number of recipients accepted so far in the current message. */
 size_t session_rcpt_count(const struct session *s);

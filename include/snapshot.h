@@ -29,8 +29,11 @@
 #define NEED_TURF_COPY	0x04
 #define NEED_REJECTED_RCPTS 0x08 /* recipients the MTA refused itself (client_bad_recipients) */
 
+struct ruleset;
+
 struct snapshot {
 	struct config *cfg;
+	struct ruleset *rules;		/* the rule files (ruleset.h), never NULL once loaded */
 	unsigned needs;			/* NEED_* */
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 	atomic_int refs;		/* use snapshot_ref/unref */

@@ -32,6 +32,7 @@ struct verdict {
 	bool monitored;		  /* monitor mode turned WOULD into ACT_CONTINUE */
 	enum action would;	  /* the action monitor mode suppressed */
 	char reason[CAP_REPLY_TEXT]; /* quarantine reason */
+	bool note;		  /* log this "continue" too (a rule's OK, WARN, PREPEND, RELAY, SKIP) */
 };
 
 /* Reset V to "continue, decided by nobody". */

@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "log.h"
 #include "relayguard.h"
+#include "ruleset.h"
 #include "snapshot.h"
 
 #ifndef SYSCONFDIR
@@ -104,8 +105,10 @@ main(int argc, char **argv)
 	if (o.check) {
 		log_init("relayguard", LOG_DEST_STDERR);
 		snap = load_or_report(&o, &d);
-		if (snap != NULL && o.verbose)
+		if (snap != NULL && o.verbose) {
 			config_print(snap->cfg, stdout);
+			ruleset_print(snap->rules, stdout);
+		}
 		rc = snap != NULL ? 0 : 1;
 		if (snap == NULL)
 			fprintf(stderr, "%s: %u error%s\n", o.config, d.errors, d.errors == 1 ? "" : "s");

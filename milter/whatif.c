@@ -62,6 +62,19 @@ print_verdict(FILE *out, const struct verdict *v)
 	fputc('\n', out);
 }
 
+/* Further decisions of the event (they are logged lines of their own), indented. */
+static void
+print_also(FILE *out, struct session *s)
+{
+	struct verdict also[4];
+	size_t i, n = session_take_also(s, also, 4);
+
+	for (i = 0; i < n; i++) {
+		fputs("    also: ", out);
+		print_verdict(out, &also[i]);
+	}
+}
+
 static void
 print_changes(FILE *out, const struct changes *c)
 {
@@ -135,6 +148,7 @@ implicit_eoh(struct wi_session *w, FILE *out)
 		fputs("(eoh) => ", out);
 		print_verdict(out, &v);
 		print_counters(out, w->s);
+		print_also(out, w->s);
 	}
 }
 
@@ -147,6 +161,7 @@ run_eom(struct wi_session *w, FILE *out)
 	decide_eom(w->s, &v);
 	print_verdict(out, &v);
 	print_counters(out, w->s);
+	print_also(out, w->s);
 	print_changes(out, session_changes(w->s));
 	if ((id = session_turf_id(w->s)) != NULL)
 		fprintf(out, "    turf copy new/%s\n", id);
@@ -168,6 +183,7 @@ run_body(struct wi_session *w, const char *text, FILE *out)
 	decide_body(w->s, (const unsigned char *)line, n + 2, &v);
 	print_verdict(out, &v);
 	print_counters(out, w->s);
+	print_also(out, w->s);
 }
 
 /* Start a session for "connect IP [NAME]"; false on error. */
@@ -192,6 +208,7 @@ run_connect(struct snapshot *snap, struct services *svc, struct wi_session *w,
 	decide_connect(w->s, &ip, ev->arg2 ? ev->arg2 : "unknown", &v);
 	print_verdict(out, &v);
 	print_counters(out, w->s);
+	print_also(out, w->s);
 	return true;
 }
 
@@ -319,6 +336,7 @@ run_event(struct snapshot *snap, struct services *svc, struct wi_session *w,
 	}
 	print_verdict(out, &v);
 	print_counters(out, w->s);
+	print_also(out, w->s);
 	return true;
 }
 

@@ -15,12 +15,15 @@
 #include "authres.h"
 #include "clients.h"
 #include "decide.h"
+#include "decide_priv.h"
+#include "dispose.h"
 #include "flood.h"
 #include "helo.h"
 #include "log.h"
 #include "loops.h"
 #include "rdns.h"
 #include "relay.h"
+#include "ruleeval.h"
 #include "sender_domain.h"
 #include "session_priv.h"
 #include "spf.h"
@@ -29,11 +32,17 @@
 #include "turf.h"
 
 /*
+ * Where the rule files run (ruleeval.h): after the syntax checks and the
+ * postmaster exemption, before every other built-in check of the stage,
+ * so an administrator's rule can override a built-in (OK, SKIP, RELAY)
+ * but never the syntax checks or postmaster's reachability.
+ *
  * Connection control and connection floods answer at connect: their point
  * is the connection.  rdns_check is in every table up to RCPT and acts
  * only at rdns_stage.
  */
 static const struct check connect_checks[] = {
+	{CHK_RULES, ruleeval_connect},
 	{CHK_CLIENTS, clients_connect},
 	{CHK_LIMITS, flood_connect},
 	{CHK_RDNS, rdns_check},
@@ -41,6 +50,7 @@ static const struct check connect_checks[] = {
 };
 
 static const struct check helo_checks[] = {
+	{CHK_RULES, ruleeval_helo},
 	{CHK_RDNS, rdns_check},
 	{CHK_COUNT, NULL},
 };
@@ -52,6 +62,7 @@ static const struct check helo_checks[] = {
  */
 static const struct check mail_checks[] = {
 	{CHK_SYNTAX, relay_mail_syntax},
+	{CHK_RULES, ruleeval_mail},
 	{CHK_LIMITS, flood_mail},
 	{CHK_TURF, loops_mail_turf_sender},
 	{CHK_RDNS, rdns_check},
@@ -74,6 +85,7 @@ static const struct check rcpt_checks[] = {
 	{CHK_SYNTAX, relay_rcpt_syntax},
 	{CHK_LIMITS, flood_rcpt_first},
 	{CHK_ALWAYS_ACCEPT, relay_rcpt_exempt},
+	{CHK_RULES, ruleeval_rcpt},
 	{CHK_RELAY, relay_rcpt_destination},
 	{CHK_TURF, loops_rcpt_turf},
 	{CHK_LOCAL_RECIPIENTS, relay_rcpt_local_user},
@@ -87,6 +99,7 @@ static const struct check rcpt_checks[] = {
 
 /* Run for every header until one decides; answered at eoh (decide.h). */
 static const struct check header_checks[] = {
+	{CHK_RULES, ruleeval_header},
 	{CHK_HOPS, loops_header_hops},
 	{CHK_LOOP, loops_header_marker},
 	{CHK_COUNT, NULL},
@@ -96,8 +109,14 @@ static const struct check eoh_checks[] = {
 	{CHK_COUNT, NULL},
 };
 
+static const struct check body_checks[] = {
+	{CHK_RULES, ruleeval_body},
+	{CHK_COUNT, NULL},
+};
+
 /* Checks that may refuse the whole message at eom; the turf candidates run after them. */
 static const struct check eom_checks[] = {
+	{CHK_RULES, ruleeval_eom},
 	{CHK_LIMITS, flood_eom},
 	{CHK_COUNT, NULL},
 };
@@ -163,6 +182,8 @@ log_decision(const struct session *s, const struct verdict *v)
 	log_field(&sb, "by", v->by, false);
 	if (v->detail[0] != '\0')
 		log_field(&sb, "detail", v->detail, false);
+	if (a == ACT_QUARANTINE && v->reason[0] != '\0')
+		log_field(&sb, "reason", v->reason, false);
 	snprintf(client, sizeof(client), "%s[%s]", s->client_name[0] ? s->client_name : "unknown",
 	    s->have_client ? s->client_addr : "unknown");
 	log_field(&sb, "client", client, false);
@@ -192,12 +213,11 @@ nets(struct session *s, struct verdict *v)
 	}
 }
 
-/* Count and log a decided verdict; a message that ends here frees what it kept. */
-static void
-record(struct session *s, struct verdict *v)
+void
+decide_record(struct session *s, struct verdict *v)
 {
 	stats_decision(s->stage, v);
-	if (v->action != ACT_CONTINUE || v->monitored)
+	if (v->action != ACT_CONTINUE || v->monitored || v->note)
 		log_decision(s, v);
 	if (s->stage >= STAGE_DATA && v->action != ACT_CONTINUE && v->action != ACT_QUARANTINE &&
 	    v->action != ACT_TURF) {
@@ -245,12 +265,26 @@ finish(struct session *s, struct verdict *v)
 	nets(s, v);
 	if (s->stage != STAGE_EOM && pend(s, v))
 		return;
-	record(s, v);
+	decide_record(s, v);
 }
 
-/* An internal error (out of memory): on_error decides (DESIGN: internal errors tempfail). */
+/* Keep V among the further decisions of the event, for the what-if mode. */
 static void
-internal_error(struct session *s, struct verdict *v, const char *what)
+also_add(struct session *s, const struct verdict *v)
+{
+	if (s->nalso < SESSION_ALSO_MAX)
+		s->also[s->nalso++] = *v;
+}
+
+void
+decide_also(struct session *s, struct verdict *v)
+{
+	finish(s, v);
+	also_add(s, v);
+}
+
+void
+decide_internal_error(struct session *s, struct verdict *v, const char *what)
 {
 	static const struct reply_tmpl tmpl = {"451", "4.3.0", "Temporary internal error"};
 
@@ -263,18 +297,50 @@ internal_error(struct session *s, struct verdict *v, const char *what)
 	session_refuse(s, v, &tmpl, "internal", "%s", what);
 }
 
-/* Run TABLE until a check decides; the safety nets are not applied yet. */
+/*
+ * A decision that only counts as "would" because monitor_checks names
+ * its decider (not global monitor mode, where the first decision stands
+ * for the whole stage): the checks after it still run and enforce, or a
+ * rule on trial before the relay check would let relaying through.
+ */
+static bool
+on_trial(const struct session *s, const struct verdict *v)
+{
+	return v->action != ACT_CONTINUE && v->action != ACT_ACCEPT && s->cfg->mode != MODE_MONITOR &&
+	       strset_contains(s->cfg->monitor_checks, v->by);
+}
+
+/*
+ * Run TABLE until a check decides; the caller finishes the verdict.  A
+ * check may leave a noted "continue" (a rule's WARN) or a decision on
+ * trial and let the next checks run: they are held, and if a later check
+ * decides they are logged on their own lines (nothing a rule said is
+ * lost); if none does, the first of them is the verdict.
+ */
 static void
 run_table(struct session *s, const struct check *table, struct verdict *v)
 {
+	struct verdict held[SESSION_ALSO_MAX];
 	const struct check *c;
+	size_t nheld = 0, i;
+	bool decided = false;
 
-	for (c = table; c->run != NULL; c++) {
+	s->nalso = 0;
+	for (c = table; c->run != NULL && !decided; c++) {
 		if (s->skip & (1UL << c->id))
 			continue; /* a SKIP rule exempted this session */
-		if (c->run(s, v) == CHECK_DONE)
-			break;
+		if ((v->note || on_trial(s, v)) && nheld < SESSION_ALSO_MAX) {
+			held[nheld++] = *v;
+			verdict_clear(v);
+		}
+		decided = c->run(s, v) == CHECK_DONE && !on_trial(s, v);
 	}
+	if (!decided && nheld > 0 && v->action == ACT_CONTINUE && !v->note) {
+		*v = held[0]; /* nothing after the held ones decided */
+		memmove(held, held + 1, --nheld * sizeof(*held));
+	}
+	for (i = 0; i < nheld; i++)
+		decide_also(s, &held[i]);
 }
 
 static void
@@ -379,11 +445,13 @@ decide_rcpt(struct session *s, const char *addr, char *const *args, struct verdi
 			run_table(s, rcpt_checks, v);
 		flood_rcpt_refused(s, v); /* every 5xx counts as a bad recipient */
 		finish(s, v);
-		/* A recipient the client will see accepted is remembered for eom. */
-		if (v->action == ACT_CONTINUE && !session_keep_rcpt(s))
-			internal_error(s, v, "out of memory keeping a recipient");
+		/* A recipient the client will see accepted is remembered for eom
+		 * (a rule's QUARANTINE too: it acts on the message). */
+		if (!action_is_refusal(v->action) && !session_keep_rcpt(s))
+			decide_internal_error(s, v, "out of memory keeping a recipient");
 	}
 	forget_rcpt_macros(s);
+	ruleeval_rcpt_done(s);
 	s->cur_rcpt = NULL;
 	s->cur_args = NULL;
 }
@@ -401,65 +469,11 @@ decide_data(struct session *s, struct verdict *v)
 	finish(s, v);
 }
 
-/* ---- the copy of a message that may be turfed ---- */
-
-/* Could this message still need a turf copy? */
-static bool
-copy_possible(const struct session *s)
-{
-	size_t i;
-
-	if (s->cfg->turf_dir == NULL)
-		return false; /* turf is then a plain discard */
-	if (s->mg.turf_all == ACT_TURF || (s->snap->needs & NEED_TURF_COPY))
-		return true;
-	for (i = 0; i < s->nrcpts; i++)
-		if (s->rcpts[i].flags & RCPT_TURF)
-			return true;
-	return loops_repeat_pending(s) || loops_autoreply_possible(s);
-}
-
-/* Start keeping the message at its first byte, if a copy may be needed. */
-static void
-copy_start(struct session *s)
-{
-	if (s->mg.copy_started)
-		return;
-	s->mg.copy_started = true;
-	if (copy_possible(s))
-		s->mg.spool = turf_spool_new(s->cfg->turf_dir, (size_t)s->cfg->turf_max_size);
-}
-
-/* Stop keeping it as soon as no copy can be needed (memory, and SKIP of the body). */
-static void
-copy_update(struct session *s)
-{
-	if (s->mg.spool != NULL && !copy_possible(s)) {
-		turf_spool_free(s->mg.spool);
-		s->mg.spool = NULL;
-	}
-}
-
-/* Keep LEN more bytes; a spool over turf_max_size or failing is given up, and why remembered. */
-static void
-copy_add(struct session *s, const void *data, size_t len)
-{
-	enum turf_spool_state st;
-
-	if (s->mg.spool == NULL)
-		return;
-	turf_spool_add(s->mg.spool, data, len);
-	if ((st = turf_spool_state(s->mg.spool, &s->mg.copy_errno)) != SPOOL_OK) {
-		s->mg.copy_lost = st;
-		turf_spool_free(s->mg.spool);
-		s->mg.spool = NULL;
-	}
-}
-
 bool
 decide_body_wanted(const struct session *s)
 {
-	return s->mg.spool != NULL || loops_repeat_pending(s) || flood_body_wanted(s);
+	return s->mg.spool != NULL || loops_repeat_pending(s) || flood_body_wanted(s) ||
+	       ruleeval_body_wanted(s);
 }
 
 /*
@@ -490,7 +504,7 @@ settle_candidates(struct session *s, struct verdict *v)
 			r->why = strdup(why);
 	}
 	if (v->monitored)
-		record(s, v);
+		decide_record(s, v);
 }
 
 /* Run candidate check FN (loops.h); true when it refused the message (V recorded). */
@@ -505,11 +519,11 @@ run_candidate(struct session *s, enum check_id id, check_fn fn, struct verdict *
 	nets(s, &cv);
 	if (action_is_refusal(cv.action)) {
 		*v = cv;
-		record(s, v);
+		decide_record(s, v);
 		return true;
 	}
 	if (cv.monitored && action_is_refusal(cv.would))
-		record(s, &cv);
+		decide_record(s, &cv);
 	else
 		settle_candidates(s, &cv);
 	if (cv.monitored && v->by[0] == '\0')
@@ -526,17 +540,18 @@ decide_header(struct session *s, const char *name, const char *value, struct ver
 	s->msg_bytes += strlen(name) + strlen(value) + 4;
 	if (s->mg.have_deferred)
 		return; /* decided: the rest of the headers changes nothing */
-	copy_start(s);
-	copy_add(s, name, strlen(name));
-	copy_add(s, ": ", 2);
-	copy_add(s, value, strlen(value));
-	copy_add(s, "\n", 1);
+	dispose_copy_start(s);
+	dispose_copy_add(s, name, strlen(name));
+	dispose_copy_add(s, ": ", 2);
+	dispose_copy_add(s, value, strlen(value));
+	dispose_copy_add(s, "\n", 1);
 	loops_observe_header(s, name, value);
 	s->cur_hdr_name = name;
 	s->cur_hdr_value = value;
 	run_checks(s, header_checks, v);
 	s->cur_hdr_name = s->cur_hdr_value = NULL;
-	if (v->action != ACT_CONTINUE) {
+	/* A rule's QUARANTINE is a message change: the headers go on. */
+	if (v->action != ACT_CONTINUE && v->action != ACT_QUARANTINE) {
 		s->mg.deferred = *v;
 		s->mg.have_deferred = true;
 	}
@@ -547,15 +562,15 @@ decide_eoh(struct session *s, struct verdict *v)
 {
 	begin(s, STAGE_EOH, v);
 	s->msg_bytes += 2; /* the empty line after the header */
-	copy_start(s);
+	dispose_copy_start(s);
 	s->mg.in_body = true;
 	if (s->mg.have_deferred) {
 		*v = s->mg.deferred; /* logged when it was decided */
 		return;
 	}
-	copy_add(s, "\n", 1);
+	dispose_copy_add(s, "\n", 1);
 	run_checks(s, eoh_checks, v);
-	copy_update(s);
+	dispose_copy_update(s);
 }
 
 void
@@ -563,15 +578,19 @@ decide_body(struct session *s, const unsigned char *chunk, size_t len, struct ve
 {
 	begin(s, STAGE_BODY, v);
 	s->msg_bytes += len;
-	copy_start(s);
-	copy_add(s, chunk, len);
+	dispose_copy_start(s);
+	dispose_copy_add(s, chunk, len);
 	/* The repeat check runs as soon as the fingerprint is complete, so the
 	 * rest of the body can be skipped when no copy is needed. */
 	if (loops_repeat_pending(s) && loops_observe_body(s, chunk, len) &&
 	    run_candidate(s, CHK_LOOP, loops_repeats, v))
 		return;
-	copy_update(s);
-	finish(s, v);
+	dispose_copy_update(s);
+	s->cur_body = chunk;
+	s->cur_body_len = chunk ? len : 0;
+	run_checks(s, body_checks, v);
+	s->cur_body = NULL;
+	s->cur_body_len = 0;
 }
 
 /* reroute: old.example -> new.example for every accepted recipient (DESIGN "Anti-relay"). */
@@ -605,213 +624,39 @@ apply_reroute(struct session *s)
 	return true;
 }
 
-/* ---- carrying out a turf at eom ---- */
-
-/* The "by" part of WHY ("loop" of "loop: more than ..."), its length. */
-static size_t
-why_by_len(const char *why)
-{
-	const char *sep = strstr(why, ": ");
-
-	return sep ? (size_t)(sep - why) : strlen(why);
-}
-
-/*
- * What decided the turf, and whom it concerns, into V's by and detail:
- * the first reason decides; each recipient is listed with its reason
- * (just the detail when it is the same decider).
- */
-static void
-describe_turf(struct session *s, bool whole, size_t nturf, struct verdict *v)
-{
-	const char *first = s->mg.turf_all != ACT_CONTINUE ? s->mg.turf_why : NULL;
-	char detail[CAP_DETAIL];
-	struct strbuf sb;
-	size_t i, n;
-
-	for (i = 0; first == NULL && i < s->nrcpts; i++)
-		if (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP))
-			first = s->rcpts[i].why ? s->rcpts[i].why : "turf";
-	n = why_by_len(first);
-	snprintf(v->by, sizeof(v->by), "%.*s", (int)n, first);
-	strbuf_init(&sb, detail, sizeof(detail));
-	if (s->mg.turf_all != ACT_CONTINUE) {
-		strbuf_add(&sb, first[n] ? first + n + 2 : "");
-		str_copy(v->detail, sizeof(v->detail), detail);
-		return;
-	}
-	if (!whole)
-		strbuf_addf(&sb, "%zu of %zu recipients: ", nturf, s->nrcpts);
-	for (i = 0; i < s->nrcpts; i++) {
-		const struct rcpt_entry *r = &s->rcpts[i];
-		const char *why = r->why ? r->why : "turf";
-
-		if (!(r->flags & (RCPT_TURF | RCPT_DROP)))
-			continue;
-		if (sb.len > 0 && detail[sb.len - 1] != ' ')
-			strbuf_add(&sb, "; ");
-		strbuf_add_printable(&sb, r->raw, 128);
-		if (why_by_len(why) == n && strncmp(why, first, n) == 0)
-			why = why[n] ? why + n + 2 : why;
-		strbuf_addf(&sb, " (%s)", why);
-	}
-	str_copy(v->detail, sizeof(v->detail), detail);
-}
-
-/* Append " copy=ID" (or another note) to V's detail. */
-static void
-detail_add(struct verdict *v, const char *fmt, const char *arg)
-{
-	size_t len = strlen(v->detail);
-
-	snprintf(v->detail + len, sizeof(v->detail) - len, fmt, arg);
-}
-
-/* No complete copy: hold the message in the MTA rather than keep a cut one (false: no memory). */
-static bool
-quarantine_instead(struct session *s, struct verdict *v)
-{
-	const char *why = s->mg.copy_lost == SPOOL_OVER ? "over turf_max_size" : "no copy was kept";
-	char reason[CAP_REPLY_TEXT];
-
-	snprintf(reason, sizeof(reason), "relayguard: %s: %s; %s", v->by, v->detail, why);
-	if (!session_set_quarantine(s, reason))
-		return false;
-	v->action = ACT_QUARANTINE;
-	str_copy(v->reason, sizeof(v->reason), reason);
-	detail_add(v, "; %s, held in the MTA", why);
-	return true;
-}
-
-/* Write the spool with the envelope (turf.h); false with ERR set. */
-static bool
-write_copy(struct session *s, bool whole, const struct verdict *v, char *err, size_t errsize)
-{
-	const char **rcpts = calloc(s->nrcpts + 1, sizeof(*rcpts));
-	bool *turfed = calloc(s->nrcpts + 1, sizeof(*turfed)), ok = false;
-	char client[CAP_DOMAIN_LEN + IPADDR_TEXT + 8];
-	struct turf_envelope env;
-	size_t i;
-
-	if (rcpts != NULL && turfed != NULL) {
-		snprintf(client, sizeof(client), "%s [%s]",
-		    s->client_name[0] ? s->client_name : "unknown",
-		    s->have_client ? s->client_addr : "unknown");
-		for (i = 0; i < s->nrcpts; i++) {
-			unsigned f = s->rcpts[i].flags;
-
-			rcpts[i] = s->rcpts[i].raw;
-			turfed[i] = whole ? !(f & RCPT_DROP) : !!(f & RCPT_TURF);
-		}
-		env = (struct turf_envelope){v->by, v->detail, session_macro(s, "i"), client,
-			s->have_helo ? s->helo : NULL, s->sender, rcpts, turfed, s->nrcpts,
-			time(NULL)};
-		ok = turf_commit(s->cfg->turf_dir, s->mg.spool, &env, s->mg.turf_id,
-		    sizeof(s->mg.turf_id), err, errsize);
-	}
-	free(rcpts);
-	free(turfed);
-	return ok;
-}
-
-/*
- * Write the copy; false when the message was decided otherwise instead,
- * with V recorded: 451 4.3.0 when the copy could not be written (nothing
- * is lost: the sender keeps the message and tries again), quarantine when
- * there is no complete copy to write.
- */
-static bool
-keep_copy(struct session *s, bool whole, struct verdict *v)
-{
-	static const struct reply_tmpl failed = {"451", "4.3.0",
-		"Temporary local problem: cannot keep a copy, try again later"};
-	char err[300] = "out of memory", by[CAP_DECIDER];
-
-	if (s->mg.spool != NULL) {
-		if (write_copy(s, whole, v, err, sizeof(err))) {
-			detail_add(v, " copy=%s", s->mg.turf_id);
-			return true;
-		}
-	} else if (s->mg.copy_lost == SPOOL_FAILED) {
-		snprintf(err, sizeof(err), "%s", strerror(s->mg.copy_errno));
-	} else if (quarantine_instead(s, v)) {
-		record(s, v);
-		return false;
-	}
-	str_copy(by, sizeof(by), v->by);
-	session_refuse(s, v, &failed, by, "cannot keep a copy in turf_dir: %s", err);
-	record(s, v);
-	return false;
-}
-
-/*
- * Carry out the turfs decided for this message.  True when that decided
- * the whole message (V recorded: turf, discard, quarantine or 451); false
- * when the message goes on, perhaps without some recipients (then the
- * turf is recorded here and V says continue).
- */
-static bool
-execute_turf(struct session *s, struct verdict *v)
-{
-	size_t i, nturf = 0, ncopy = 0;
-	bool whole, copy;
-
-	for (i = 0; i < s->nrcpts; i++) {
-		nturf += (s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) != 0;
-		ncopy += (s->rcpts[i].flags & RCPT_TURF) != 0;
-	}
-	whole = s->mg.turf_all != ACT_CONTINUE || (s->nrcpts > 0 && nturf == s->nrcpts);
-	if (!whole && nturf == 0)
-		return false;
-	copy = s->mg.turf_all == ACT_TURF || ncopy > 0;
-	verdict_clear(v);
-	describe_turf(s, whole, nturf, v);
-	if (copy && s->cfg->turf_dir == NULL)
-		detail_add(v, "%s", "; no turf_dir: no copy kept");
-	else if (copy && !keep_copy(s, whole, v))
-		return true;
-	v->action = copy && s->cfg->turf_dir != NULL ? ACT_TURF : ACT_DISCARD;
-	if (!whole) {
-		for (i = 0; i < s->nrcpts; i++)
-			if ((s->rcpts[i].flags & (RCPT_TURF | RCPT_DROP)) &&
-			    !session_add_rcpt_change(s, RCPT_DEL, s->rcpts[i].raw)) {
-				internal_error(s, v, "out of memory removing a recipient");
-				record(s, v);
-				return true;
-			}
-	}
-	record(s, v);
-	if (whole)
-		return true;
-	v->action = ACT_CONTINUE;
-	return false;
-}
-
 void
 decide_eom(struct session *s, struct verdict *v)
 {
-	const struct check *c;
+	struct verdict noted;
+	bool have_note = false;
 
 	begin(s, STAGE_EOM, v);
-	copy_start(s);
-	for (c = eom_checks; c->run != NULL; c++) {
-		if (!(s->skip & (1UL << c->id)) && c->run(s, v) == CHECK_DONE) {
-			finish(s, v);
-			if (v->action != ACT_CONTINUE)
-				return;
-			break;
-		}
+	dispose_copy_start(s);
+	run_table(s, eom_checks, v);
+	if (v->action != ACT_CONTINUE || v->monitored) {
+		finish(s, v);
+		if (v->action != ACT_CONTINUE)
+			return;
+	} else if (v->note) {
+		noted = *v; /* a rule's WARN, PREPEND...: logged now, shown if turf decides */
+		finish(s, v);
+		have_note = true;
 	}
 	if (run_candidate(s, CHK_LOOP, loops_repeats, v) ||
-	    run_candidate(s, CHK_AUTOREPLY, loops_autoreply, v) || execute_turf(s, v))
-		return;
-	if (!apply_reroute(s) || !loops_eom_changes(s) || !authres_eom(s)) {
-		internal_error(s, v, "out of memory at end of message");
-		record(s, v);
+	    run_candidate(s, CHK_AUTOREPLY, loops_autoreply, v) || dispose_execute(s, v)) {
+		if (have_note)
+			also_add(s, &noted);
 		return;
 	}
+	if (!apply_reroute(s) || !loops_eom_changes(s) || !authres_eom(s)) {
+		decide_internal_error(s, v, "out of memory at end of message");
+		decide_record(s, v);
+		return;
+	}
+	if (have_note && strcmp(v->by, noted.by) != 0)
+		also_add(s, &noted);
 	if (v->by[0] == '\0')
-		record(s, v);
+		decide_record(s, v);
 }
 
 void

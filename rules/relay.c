@@ -68,6 +68,12 @@ rcpt_is_local(const struct session *s, const struct addr *a)
 	return session_domain_is_local(s, a->domain);
 }
 
+bool
+relay_rcpt_is_local(const struct session *s, const struct addr *a)
+{
+	return !addr_hides_route(a) && rcpt_is_local(s, a);
+}
+
 enum check_res
 relay_rcpt_exempt(struct session *s, struct verdict *v)
 {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruleeval.h"
 #include "session_priv.h"
 #include "strbuf.h"
 
@@ -72,6 +73,7 @@ session_reset_message(struct session *s)
 	s->n_authres = s->n_forged = 0;
 	turf_spool_free(s->mg.spool);
 	memset(&s->mg, 0, sizeof(s->mg));
+	ruleeval_message_reset(s);
 }
 
 void
@@ -85,6 +87,7 @@ session_free(struct session *s)
 	iprev_free(s->iprev);
 	for (i = 0; i < s->nmacros; i++)
 		free(s->macros[i].value);
+	ruleeval_free(s->rules);
 	snapshot_unref(s->snap);
 	free(s);
 }
@@ -148,6 +151,16 @@ const struct changes *
 session_changes(const struct session *s)
 {
 	return &s->changes;
+}
+
+size_t
+session_take_also(struct session *s, struct verdict *out, size_t max)
+{
+	size_t n = s->nalso < max ? s->nalso : max;
+
+	memcpy(out, s->also, n * sizeof(*out));
+	s->nalso = 0;
+	return n;
 }
 
 size_t
@@ -260,7 +273,7 @@ bool
 session_may_relay(const struct session *s)
 {
 	return session_is_trusted(s) || (s->cfg->relay_authenticated && session_is_authenticated(s)) ||
-	       session_is_internal(s);
+	       session_is_internal(s) || s->rule_relay;
 }
 
 bool
@@ -371,6 +384,21 @@ session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
 		vsnprintf(v->detail, sizeof(v->detail), detail, ap);
 		va_end(ap);
 	}
+}
+
+void
+session_expand(struct session *s, const char *text, char *out, size_t size)
+{
+	struct reply_ctx rc = {.s = s};
+	struct reply_tmpl t;
+	struct reply r;
+
+	memset(&t, 0, sizeof(t));
+	str_copy(t.text, sizeof(t.text), text);
+	bare_path(s->sender, rc.sender, sizeof(rc.sender));
+	bare_path(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
+	reply_expand(&t, reply_value, &rc, &r);
+	str_copy(out, size, r.text);
 }
 
 void

@@ -67,6 +67,10 @@ struct msg_guard {
 	char turf_id[TURF_ID_MAX + 1]; /* the copy written at eom ("" if none) */
 };
 
+struct rulestate;	/* ruleeval.c */
+
+#define SESSION_ALSO_MAX 3	/* further decisions kept per event for what-if (all are logged) */
+
 /* Forged Authentication-Results remembered per message (authres.h says what happens beyond). */
 #define CAP_AUTHRES_FORGED 32
 
@@ -85,7 +89,10 @@ struct session {
 	char helo[CAP_HELO_LEN + 1];
 	struct macro macros[CAP_MACROS];
 	size_t nmacros;
-	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session */
+	unsigned long skip;		/* 1 << enum check_id: checks exempted for this session
+					 * (kept by ruleeval: the union of OK and SKIP scopes) */
+	struct rulestate *rules;	/* what rules decided per scope; NULL until a rule runs */
+	bool rule_relay;		/* a RELAY rule lets this client or recipient relay */
 
 	/* identity checks (iprev.h, rdns.h, helo.h) */
 	struct timespec dns_deadline;	/* DNS bound of the command being decided (dns_timeout) */
@@ -129,10 +136,17 @@ struct session {
 	const char *cur_hdr_name;	/* the header being decided (valid during decide_header) */
 	const char *cur_hdr_value;
 
+	const unsigned char *cur_body;	/* during decide_body */
+	size_t cur_body_len;
+
+	/* further decisions of the current event (decide_also), for the what-if mode */
+	struct verdict also[SESSION_ALSO_MAX];
+	size_t nalso;
+
 	unsigned glue_flags;		/* SESSION_* of session.h, the glue's */
 };
 
-/* May this client relay (trusted minus never-relay, authenticated, internal interface)? */
+/* May this client relay (trusted minus never-relay, authenticated, internal interface, a RELAY rule)? */
 bool session_may_relay(const struct session *s);
 
 /* Single facts behind session_may_relay. */
@@ -169,6 +183,12 @@ bool session_literal_is_ours(const struct session *s, const struct ipaddr *ip);
  */
 void session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
     const char *by, const char *detail, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Expand the %{name} references of TEXT (a reply-like text, see reply.h)
+ * for this session into OUT; values from the client are made printable.
+ */
+void session_expand(struct session *s, const char *text, char *out, size_t size);
 
 /*
  * A check that passed adds "CHECK: what it saw" to V's detail (what-if

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "loops.h"
+#include "ruleset.h"
 #include "snapshot.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -22,6 +23,7 @@ static unsigned long generation;
 struct monitor_check_ctx {
 	const char *path;
 	struct diag *d;
+	const struct ruleset *rules;
 };
 
 /* Every monitor_checks item must name a check (or, once rules exist, a rule). */
@@ -31,7 +33,7 @@ monitor_item_known(const char *name, void *arg)
 	struct monitor_check_ctx *c = arg;
 	enum check_id id;
 
-	if (!check_by_name(name, &id))
+	if (!check_by_name(name, &id) && !ruleset_has_id(c->rules, name))
 		diag_error(c->d, c->path, 0, "monitor_checks: no check or rule named \"%s\"", name);
 }
 
@@ -40,19 +42,27 @@ snapshot_load(const char *path, struct diag *d)
 {
 	struct snapshot *snap;
 	struct config *cfg = config_load(path, d);
-
-	struct monitor_check_ctx mc = {path, d};
+	struct ruleset *rules;
+	struct monitor_check_ctx mc = {path, d, NULL};
 	unsigned before = d->errors;
 
 	if (cfg == NULL)
 		return NULL;
+	/* Rules are compiled (and JIT-compiled) here, before the snapshot is published. */
+	if ((rules = ruleset_load(cfg, d)) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	mc.rules = rules;
 	strset_foreach(cfg->monitor_checks, monitor_item_known, &mc);
 	if (d->errors != before) {
+		ruleset_free(rules);
 		config_free(cfg);
 		return NULL;
 	}
 	if ((snap = calloc(1, sizeof(*snap))) == NULL) {
 		diag_error(d, path, 0, "out of memory");
+		ruleset_free(rules);
 		config_free(cfg);
 		return NULL;
 	}
@@ -67,6 +77,10 @@ snapshot_load(const char *path, struct diag *d)
 		snap->needs |= NEED_HEADERS | NEED_BODY;
 	if (cfg->client_bad_recipients.rate.limit > 0)
 		snap->needs |= NEED_REJECTED_RCPTS;
+	snap->rules = rules;
+	snap->needs |= ruleset_needs(rules);
+	if (cfg->turf_dir == NULL)
+		snap->needs &= ~NEED_TURF_COPY; /* no copy is kept anyway */
 	atomic_init(&snap->refs, 1);
 	return snap;
 }
@@ -84,6 +98,7 @@ snapshot_unref(struct snapshot *snap)
 {
 	if (snap == NULL || atomic_fetch_sub(&snap->refs, 1) != 1)
 		return;
+	ruleset_free(snap->rules);
 	config_free(snap->cfg);
 	free(snap);
 }

@@ -82,7 +82,8 @@ stats_decision(int stage, const struct verdict *v)
 	if (stage < 0 || stage >= STAGE_COUNT || (unsigned)a >= NACTIONS)
 		return;
 	atomic_fetch_add_explicit(&decisions[stage][a][v->monitored], 1, memory_order_relaxed);
-	if ((a != ACT_CONTINUE || v->monitored) && v->by[0] != '\0')
+	/* A noted continue is a rule that acted (WARN, OK, PREPEND ...): count it by rule too. */
+	if ((a != ACT_CONTINUE || v->monitored || v->note) && v->by[0] != '\0')
 		count_decider(v->by, a);
 }
 

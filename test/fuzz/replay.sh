@@ -22,5 +22,9 @@ run addr $(seeds "$src"/test/fuzz/regress/addr/*)
 run config $(seeds "$src"/test/fuzz/regress/config/* "$src"/test/golden/*.conf "$src"/contrib/relayguard.conf)
 # shellcheck disable=SC2046
 run script $(seeds "$src"/test/fuzz/regress/script/* "$src"/test/golden/*.in)
+# shellcheck disable=SC2046
+run rules $(seeds "$src"/test/fuzz/regress/rules/* "$src"/test/golden/*.rules "$src"/contrib/rules/*.rules)
+# shellcheck disable=SC2046
+run message $(seeds "$src"/test/fuzz/regress/message/*)
 echo "1..$n"
 exit $fail

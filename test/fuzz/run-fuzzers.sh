@@ -10,13 +10,14 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/rgfz.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 status=0
-mkdir -p "$work/addr" "$work/config" "$work/script"
+mkdir -p "$work/addr" "$work/config" "$work/script" "$work/rules" "$work/message"
+cp "$src"/test/golden/*.rules "$src"/contrib/rules/*.rules "$work/rules/" 2>/dev/null
 cp "$src"/test/golden/*.conf "$src"/contrib/relayguard.conf "$work/config/" 2>/dev/null
 cp "$src"/test/golden/*.in "$work/script/" 2>/dev/null
 i=0
 grep -h -o '<[^>]*>' "$src"/test/golden/*.in | sort -u | while IFS= read -r a; do
 	i=$((i+1)); printf '%s' "$a" > "$work/addr/seed$i"; done
-for t in addr config script; do
+for t in addr config script rules message; do
 	cp "$src"/test/fuzz/regress/$t/* "$work/$t/" 2>/dev/null
 	echo "fuzz: $t for ${secs}s"
 	if ! ./test/fuzz/fuzz_$t -max_total_time="$secs" -max_len=4096 -timeout=10 \
