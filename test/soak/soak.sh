@@ -28,7 +28,7 @@
 #       measured with an ASan build (its quarantine keeps freed memory) or
 #       under RG_WRAPPER (valgrind): the figures would not be relayguard's
 #
-# CI runs it with the defaults (contrib/bootstrap.sh test, ~2.5 minutes);
+# CI runs it for 100 s (contrib/bootstrap.sh test: about 2 minutes in all);
 # by hand with, e.g., -t 1200.  Run as root from the top of a build tree
 # (top_srcdir, top_builddir, RELAYGUARD and RG_WRAPPER as for the
 # end-to-end tests, test/lib/mta.sh); RG_KEEP_TMP=yes keeps the logs.
