@@ -31,7 +31,8 @@
 # CI runs it for 100 s (contrib/bootstrap.sh test: about 2 minutes in all);
 # by hand with, e.g., -t 1200.  Run as root from the top of a build tree
 # (top_srcdir, top_builddir, RELAYGUARD and RG_WRAPPER as for the
-# end-to-end tests, test/lib/mta.sh); RG_KEEP_TMP=yes keeps the logs.
+# end-to-end tests, test/lib/mta.sh); RG_KEEP_TMP=yes keeps the logs,
+# SOAK_SUMMARY=FILE keeps a copy of the summary.
 #
 # The set-up: Postfix (test/lib/mta.sh) relays everything to an smtp-sink;
 # relayguard is its milter with rdns = fcrdns and sender_domain_check
