@@ -7,7 +7,9 @@
 #                                  configuration (socket inet:8890@127.0.0.1)
 #   sh contrib/bootstrap.sh test   install build and test dependencies, build
 #                                  with -Werror and ASan/UBSan, run make check
-#                                  and make distcheck
+#                                  and make distcheck, the Debian package, the
+#                                  fuzzers, the end-to-end tests under
+#                                  valgrind, the soak test
 set -eu
 
 BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-dev
@@ -21,7 +23,7 @@ BUILD_PKGS="build-essential autoconf automake pkg-config libmilter-dev libspf2-d
 # and the shared libraries sendmail-bin depends on.
 TEST_PKGS="postfix miltertest unbound nsd redis-server swaks libio-socket-inet6-perl
 	libsasl2-modules sasl2-bin curl debhelper dpkg-dev clang libclang-rt-dev
-	m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3 python3 python3-yaml"
+	m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3 python3 python3-yaml valgrind"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -64,6 +66,19 @@ test)
 	(cd "$fz/relayguard" && autoreconf -fi && ./configure -q CC=clang --enable-fuzzers &&
 		make -j"$(nproc)" fuzz && sh test/fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-30}")
 	rm -rf "$fz"
+	# The end-to-end tests with relayguard under valgrind's memcheck (no
+	# invalid access, no definite leak), from a plain build: ASan and
+	# memcheck do not mix.
+	# Sendmail's unpacked packages are reused from the make check above.
+	vg=$(mktemp -d /tmp/rgvg.XXXXXX)
+	smcache=$(pwd)/test/sendmail-cache
+	git clone -q . "$vg/relayguard" 2>/dev/null || cp -r . "$vg/relayguard"
+	(cd "$vg/relayguard" && autoreconf -fi && ./configure -q && make -j"$(nproc)" &&
+		RG_SENDMAIL_CACHE=$smcache sh test/valgrind/run-e2e.sh postfix postfix-turf dns flood sendmail &&
+		# The soak test, small: mixed traffic, reloads, DNS and Redis
+		# outages for 100 s; its memory figures need this plain build.
+		sh test/soak/soak.sh -t "${SOAK_SECONDS:-100}")
+	rm -rf "$vg"
 	;;
 *)
 	echo "usage: sh contrib/bootstrap.sh run|test" >&2

@@ -66,7 +66,10 @@
 #   RG_STATUS                    mta_rg_stop     relayguard's exit status
 #
 # Environment: RELAYGUARD (the program; default $top_builddir/milter/
-# relayguard), RG_USER (relayguard's -u, default nobody), RG_KEEP_TMP=yes
+# relayguard), RG_WRAPPER (a command relayguard runs under, e.g.
+# "valgrind --trace-children=yes ...", see test/valgrind/run-e2e.sh;
+# default none; RG_START_SECONDS, default 15, is how long its start may
+# take), RG_USER (relayguard's -u, default nobody), RG_KEEP_TMP=yes
 # keeps the temp dir for a post-mortem, RG_SENDMAIL_CACHE (where the
 # unpacked Sendmail packages live; default test/sendmail-cache in the
 # build tree).
@@ -76,6 +79,8 @@ export PATH
 
 RELAYGUARD=${RELAYGUARD:-${top_builddir:-.}/milter/relayguard}
 RG_USER=${RG_USER:-nobody}
+RG_WRAPPER=${RG_WRAPPER:-}
+RG_START_SECONDS=${RG_START_SECONDS:-15}
 
 TAP_N=0
 TAP_FAILED=0
@@ -1059,11 +1064,13 @@ mta_rg_start() {
 	for _rs_try in 1 2 3 4 5; do
 		[ -n "$RG_PORT" ] || RG_PORT=$(mta_free_port) || return 1
 		_rs_mark=$(mta_log_mark "$RG_LOG")
-		"$RELAYGUARD" -f -c "$_rs_conf" -p "inet:$RG_PORT@127.0.0.1" -u "$RG_USER" "$@" \
+		# RG_WRAPPER is a command line: split on blanks, on purpose.
+		# shellcheck disable=SC2086
+		$RG_WRAPPER "$RELAYGUARD" -f -c "$_rs_conf" -p "inet:$RG_PORT@127.0.0.1" -u "$RG_USER" "$@" \
 			</dev/null >>"$RG_LOG" 2>&1 &
 		RG_PID=$!
 		mta_track "$RG_PID"
-		if mta_wait_ready "$RG_PID" 15 mta_log_has "$RG_LOG" "$_rs_mark" \
+		if mta_wait_ready "$RG_PID" "$RG_START_SECONDS" mta_log_has "$RG_LOG" "$_rs_mark" \
 			" ready on inet:$RG_PORT@127\\.0\\.0\\.1,"; then
 			_rs_line=$(mta_log_grep "$RG_LOG" "$_rs_mark" " ready on inet:$RG_PORT@" | tail -n 1)
 			RG_WORKER=$(printf '%s\n' "$_rs_line" | sed -n 's/.*relayguard\[\([0-9]*\)\]:.*/\1/p')
