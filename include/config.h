@@ -192,6 +192,7 @@ struct config {
 	char *ndr_copy_to;		/* bare address added to every null-sender message */
 	char *loop_header;		/* "Name: value" marker on outward mail; NULL: none */
 	struct reply_tmpl loop_reply;	/* inbound mail carrying our marker */
+	struct reply_tmpl loop_tempfail_reply; /* a detected loop when there is no turf_dir */
 	char *sendmail_path;		/* used by "relayguard turf release" */
 
 	/* safety nets */

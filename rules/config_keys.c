@@ -186,6 +186,9 @@ const struct ckey config_keys[] = {
 	{"loop_reply", CT_REPLY, F(loop_reply),
 	    "554 5.4.6 Routing loop detected: this message has passed through here before", 0, 0,
 	    NULL, 0},
+	{"loop_tempfail_reply", CT_REPLY, F(loop_tempfail_reply),
+	    "451 4.4.6 Mail loop detected: this message came here too often, try again later", 0, 0,
+	    NULL, '4'},
 	{"sendmail_path", CT_STRING, F(sendmail_path), "/usr/sbin/sendmail", 0, 0, NULL, 0},
 	/* safety nets */
 	{"mode", CT_ENUM, F(mode), "enforce", 0, 0, mode_names, 0},

@@ -304,6 +304,18 @@ loops_repeats(struct session *s, struct verdict *v)
 		free(r->why);
 		r->why = strdup(why);
 		r->flags |= RCPT_CAND;
+		/*
+		 * Without turf_dir a turf would drop the message with no copy.
+		 * A detected loop is not the administrator's explicit choice, so
+		 * keep "nothing is lost" (DESIGN): a 4xx leaves the copy in the
+		 * sending queue and still breaks the ping-pong.
+		 */
+		if (s->cfg->turf_dir == NULL) {
+			session_refuse(s, v, &s->cfg->loop_tempfail_reply, "loop",
+			               "%s: more than %ld copies in %lds, first message %s; no turf_dir",
+			               r->raw, s->cfg->loop_max, s->cfg->loop_window / 1000, first);
+			return CHECK_DONE;
+		}
 		if (n++ == 0) {
 			v->action = ACT_TURF;
 			session_note(v, "loop",
