@@ -3,10 +3,13 @@
  *
  * 64 shards, each a linear-probing hash table behind its own mutex, so
  * threads working on different keys rarely meet.  Tables never exceed half
- * full.  Entries expire lazily (an expired entry reads as absent and its
- * slot is reused); a full shard evicts, among up to 16 entries sampled from
- * a rotating cursor, an expired one or else the one that expires soonest.
- * Memory is bounded by max_entries: about 100 bytes plus the key each.
+ * full.  An expired entry reads as absent.  Expired entries are also swept
+ * as new keys arrive: each new key first looks at a few entries after a
+ * rotating cursor and frees the expired ones, so memory follows the live
+ * keys rather than filling to the bound.  A full shard evicts, among up to
+ * 16 entries sampled from the cursor, an expired one or else the one that
+ * expires soonest.  Memory is bounded by max_entries: about 100 bytes plus
+ * the key each.
  */
 #include "autoconf.h"
 
@@ -20,6 +23,7 @@
 
 #define NSHARDS 64
 #define EVICT_SAMPLE 16
+#define SWEEP_SAMPLE 64
 
 enum kind { K_RATE = 1, K_GAUGE, K_NOTE };
 
@@ -116,12 +120,43 @@ shard_evict_one(struct shard *sh, long now)
 		shard_delete(sh, best);
 }
 
+static struct entry *shard_find_at(struct shard *sh, const char *key, enum kind kind, long now,
+    bool create, bool swept);
+
+static struct entry *
+shard_find(struct shard *sh, const char *key, enum kind kind, long now, bool create)
+{
+	return shard_find_at(sh, key, kind, now, create, false);
+}
+
+/*
+ * Free the expired entries among the SWEEP_SAMPLE slots after the cursor
+ * (a deletion shifts the next entry of the run into the slot, so the slot
+ * is looked at again); true if any was freed.
+ */
+static bool
+shard_sweep(struct shard *sh, long now)
+{
+	size_t k, i;
+	bool freed = false;
+
+	for (k = 0; k < SWEEP_SAMPLE; k++) {
+		i = (sh->cursor + k) & (sh->nslots - 1);
+		while (sh->slots[i].key != NULL && sh->slots[i].expires_ms <= now) {
+			shard_delete(sh, i);
+			freed = true;
+		}
+	}
+	sh->cursor = (sh->cursor + k) & (sh->nslots - 1);
+	return freed;
+}
+
 /*
  * Find KEY of KIND; with CREATE, make it (evicting if full).  An expired or
  * other-kind entry is reset.  NULL when absent (or out of memory).
  */
 static struct entry *
-shard_find(struct shard *sh, const char *key, enum kind kind, long now, bool create)
+shard_find_at(struct shard *sh, const char *key, enum kind kind, long now, bool create, bool swept)
 {
 	uint64_t h = key_hash(key);
 	size_t mask = sh->nslots - 1, i = h & mask;
@@ -145,9 +180,12 @@ shard_find(struct shard *sh, const char *key, enum kind kind, long now, bool cre
 	}
 	if (!create)
 		return NULL;
+	/* A deletion shifts probe runs: look again from scratch after one (once). */
+	if (!swept && sh->n > 0 && shard_sweep(sh, now))
+		return shard_find_at(sh, key, kind, now, true, true);
 	if (sh->n >= sh->max) {
 		shard_evict_one(sh, now);
-		return shard_find(sh, key, kind, now, true);
+		return shard_find_at(sh, key, kind, now, true, true);
 	}
 	e = &sh->slots[i];
 	if ((e->key = strdup(key)) == NULL)

@@ -110,6 +110,29 @@ test_bound(void)
 	store_free(st);
 }
 
+/* Expired keys are freed as new keys arrive, long before the store is full. */
+static void
+test_sweep(void)
+{
+	struct store *st = store_memory_new(100000);
+	struct store_rate r;
+	char key[32];
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "old:%d", i);
+		store_rate_hit(st, key, 10, 1000, 1, 1000, &r);
+	}
+	tap_int((long)store_count(st), 5000, "5000 keys with a 1 s window");
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "new:%d", i);
+		store_rate_hit(st, key, 10, 1000, 1, 60000, &r);
+	}
+	tap_ok(store_count(st) < 7000, "a minute later, 5000 new keys swept the old ones: %zu live",
+	    store_count(st));
+	store_free(st);
+}
+
 struct hammer {
 	struct store *st;
 	int allowed;
@@ -208,6 +231,7 @@ main(void)
 	test_rates();
 	test_gauges_notes();
 	test_bound();
+	test_sweep();
 	test_threads();
 	return tap_done();
 }
