@@ -330,23 +330,33 @@ daemon_master(const struct options *o)
 {
 	struct diag d;
 	struct snapshot *snap;
-	const char *pidfile;
-	int pidfd = -1, status = 0;
+	char *pidfile = NULL;
+	int pidfd = -1, status = 0, rc = 0;
 	sigset_t set;
 	pid_t worker;
 
-	/* Check the configuration here, so errors reach the terminal before detaching. */
+	/*
+	 * Check the configuration here, so errors reach the terminal before
+	 * detaching.  The master keeps nothing of it but the pid file name:
+	 * the worker loads the configuration itself.
+	 */
 	diag_init(&d);
 	snap = snapshot_load(o->config, &d);
 	diag_print(&d, stderr);
 	diag_free(&d);
 	if (snap == NULL)
 		return EXIT_CONFIG;
-	pidfile = o->pidfile ? o->pidfile : snap->cfg->pidfile;
-	if (!o->foreground && (notify_fd = detach()) < 0)
+	if (o->pidfile != NULL || snap->cfg->pidfile != NULL)
+		pidfile = strdup(o->pidfile ? o->pidfile : snap->cfg->pidfile);
+	snapshot_unref(snap);
+	if (!o->foreground && (notify_fd = detach()) < 0) {
+		free(pidfile);
 		return EXIT_OSERR;
-	if (pidfile != NULL && (pidfd = pidfile_lock(pidfile)) < 0)
+	}
+	if (pidfile != NULL && (pidfd = pidfile_lock(pidfile)) < 0) {
+		free(pidfile);
 		return EXIT_OSERR;
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -357,22 +367,21 @@ daemon_master(const struct options *o)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	if ((worker = start_worker(o, &status)) < 0) {
-		if (pidfd >= 0)
-			unlink(pidfile);
-		return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_OSERR;
+		rc = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_OSERR;
+	} else {
+		if (notify_fd >= 0) {
+			if (write(notify_fd, "R", 1) != 1)
+				log_msg(LOG_WARNING, "cannot notify the starting process");
+			close(notify_fd);
+			notify_fd = -1;
+			quiet_stdio();
+		}
+		supervise(o, worker);
 	}
-	if (notify_fd >= 0) {
-		if (write(notify_fd, "R", 1) != 1)
-			log_msg(LOG_WARNING, "cannot notify the starting process");
-		close(notify_fd);
-		notify_fd = -1;
-		quiet_stdio();
-	}
-	supervise(o, worker);
 	if (pidfd >= 0) {
 		unlink(pidfile);
 		close(pidfd);
 	}
-	snapshot_unref(snap);
-	return 0;
+	free(pidfile);
+	return rc;
 }
