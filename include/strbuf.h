@@ -51,6 +51,9 @@ bool str_copy(char *dst, size_t size, const char *src);
 /* ASCII lowercase copy of SRC into DST of SIZE bytes; false when cut. */
 bool str_lower_copy(char *dst, size_t size, const char *src);
 
+/* Strip leading blanks and trailing blanks, CR and LF from S in place; returns the start. */
+char *str_trim(char *s);
+
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 bool str_ieq(const char *a, const char *b);
 

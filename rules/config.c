@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "config.h"
 #include "fsafe.h"
+#include "lineread.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -102,8 +103,8 @@ config_line(struct config *cfg, char *line, unsigned *set_at, const struct where
 		return;
 	}
 	*eq = '\0';
-	name = config_value_trim(line);
-	value = config_value_trim(eq + 1);
+	name = str_trim(line);
+	value = str_trim(eq + 1);
 	if (*name == '\0') {
 		diag_error(w->d, w->file, w->line, "missing key before \"=\"");
 		return;
@@ -120,68 +121,47 @@ config_line(struct config *cfg, char *line, unsigned *set_at, const struct where
 	config_value_parse(cfg, k, value, w);
 }
 
-/* Read PATH line by line, joining continuation lines. */
+/* What config_line needs for every logical line. */
+struct reading {
+	struct config *cfg;
+	unsigned *set_at;	/* line where each key was set, 0: not yet */
+	struct where w;
+};
+
+static void
+config_logical(char *line, unsigned lineno, void *arg)
+{
+	struct reading *r = arg;
+
+	r->w.line = lineno;
+	config_line(r->cfg, line, r->set_at, &r->w);
+}
+
+/* Read PATH: logical lines (lineread.h), each "key = value". */
 static void
 config_read(struct config *cfg, const char *path, struct diag *d)
 {
-	char raw[CAP_CONF_LINE + 2], logical[CAP_CONF_LINE + 2];
-	unsigned *set_at, lineno = 0;
-	struct where w = {path, 0, d};
-	struct strbuf sb;
+	struct reading r = {cfg, NULL, {path, 0, d}};
+	char err[200];
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		diag_error(d, path, 0, "cannot open: %s", strerror(errno));
 		return;
 	}
-	if (!fsafe_check(path, fileno(fp), raw, sizeof(raw))) {
-		diag_error(d, path, 0, "%s; refusing it", raw);
+	if (!fsafe_check(path, fileno(fp), err, sizeof(err))) {
+		diag_error(d, path, 0, "%s; refusing it", err);
 		fclose(fp);
 		return;
 	}
-	if ((set_at = calloc(config_nkeys, sizeof(*set_at))) == NULL) {
+	if ((r.set_at = calloc(config_nkeys, sizeof(*r.set_at))) == NULL) {
 		diag_error(d, path, 0, "out of memory");
 		fclose(fp);
 		return;
 	}
 	config_watch(cfg, path, fileno(fp));
-	strbuf_init(&sb, logical, sizeof(logical));
-	for (;;) {
-		bool eof = fgets(raw, sizeof(raw), fp) == NULL;
-		bool indented = !eof && (raw[0] == ' ' || raw[0] == '\t');
-		char *t;
-
-		if (!eof)
-			lineno++;
-		if (!eof && strlen(raw) > CAP_CONF_LINE) {
-			diag_error(d, path, lineno, "line longer than %d bytes", CAP_CONF_LINE);
-			break;
-		}
-		t = eof ? raw : config_value_trim(raw);
-		if (!eof && (*t == '\0' || *t == '#'))
-			continue; /* blank and comment lines, even between continuations */
-		if (indented && sb.len > 0) {
-			strbuf_addc(&sb, ' ');
-			strbuf_add(&sb, t);
-			continue;
-		}
-		if (sb.len > 0) {
-			if (sb.truncated)
-				diag_error(d, path, w.line, "value longer than %d bytes", CAP_CONF_LINE);
-			else
-				config_line(cfg, logical, set_at, &w);
-			strbuf_init(&sb, logical, sizeof(logical));
-		}
-		if (eof)
-			break;
-		if (indented) {
-			diag_error(d, path, lineno, "continuation line without a key before it");
-			continue;
-		}
-		w.line = lineno;
-		strbuf_add(&sb, t);
-	}
-	free(set_at);
+	lineread_logical(fp, path, "value", "key", d, config_logical, &r);
+	free(r.set_at);
 	fclose(fp);
 }
 

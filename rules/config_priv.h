@@ -69,7 +69,4 @@ bool config_value_parse(struct config *cfg, const struct ckey *k, const char *v,
 /* Free whatever K's field holds and reset it. */
 void config_value_clear(struct config *cfg, const struct ckey *k);
 
-/* Strip leading and trailing white space in place; returns the start. */
-char *config_value_trim(char *s);
-
 #endif

@@ -300,20 +300,6 @@ is_file_ref(const char *item)
 	return item[0] == '/' || strncmp(item, "./", 2) == 0 || strncmp(item, "../", 3) == 0;
 }
 
-char *
-config_value_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		e--;
-	*e = '\0';
-	return s;
-}
-
 /* Read a list file of one item per line. */
 static bool
 list_add_file(struct config *cfg, const struct ckey *k, const char *name, const struct where *w)
@@ -347,7 +333,7 @@ list_add_file(struct config *cfg, const struct ckey *k, const char *name, const 
 			diag_error(w->d, path, fw.line, "line longer than %d bytes", CAP_CONF_LINE);
 			break;
 		}
-		item = config_value_trim(line);
+		item = str_trim(line);
 		if (*item == '\0' || *item == '#')
 			continue;
 		list_add(cfg, k, item, &fw);

@@ -21,6 +21,7 @@
 
 #include "caps.h"
 #include "fsafe.h"
+#include "lineread.h"
 #include "ruleeval.h"
 #include "ruleparse.h"
 #include "ruleset_priv.h"
@@ -38,20 +39,6 @@ struct loader {
 	size_t nseen;
 	bool capped;		/* CAP_RULES reached and reported */
 };
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		e--;
-	*e = '\0';
-	return s;
-}
 
 static void
 add_rule(struct loader *ld, const char *line, const char *file, const char *idfile, unsigned lineno)
@@ -101,51 +88,27 @@ id_name(const struct loader *ld, const char *file)
 	return strncmp(file, ld->where, n) == 0 && file[n] != '\0' ? file + n : file;
 }
 
-/* Read FP's logical lines (continuations joined with one space) as rules of FILE. */
+/* What add_rule needs for every logical line of one file. */
+struct reading {
+	struct loader *ld;
+	const char *file, *idfile;
+};
+
+static void
+rule_logical(char *line, unsigned lineno, void *arg)
+{
+	struct reading *r = arg;
+
+	add_rule(r->ld, line, r->file, r->idfile, lineno);
+}
+
+/* Read FP's logical lines (lineread.h) as rules of FILE. */
 static void
 read_lines(struct loader *ld, FILE *fp, const char *file)
 {
-	const char *idfile = ld->cfg != NULL ? id_name(ld, file) : file;
-	char raw[CAP_CONF_LINE + 2], logical[CAP_CONF_LINE + 2];
-	unsigned lineno = 0, start = 0;
-	struct strbuf sb;
+	struct reading r = {ld, file, ld->cfg != NULL ? id_name(ld, file) : file};
 
-	strbuf_init(&sb, logical, sizeof(logical));
-	for (;;) {
-		bool eof = fgets(raw, sizeof(raw), fp) == NULL;
-		bool indented = !eof && (raw[0] == ' ' || raw[0] == '\t');
-		char *t;
-
-		if (!eof)
-			lineno++;
-		if (!eof && strlen(raw) > CAP_CONF_LINE) {
-			diag_error(ld->d, file, lineno, "line longer than %d bytes", CAP_CONF_LINE);
-			break;
-		}
-		t = eof ? raw : trim(raw);
-		if (!eof && (*t == '\0' || *t == '#'))
-			continue; /* blank and comment lines, even between continuations */
-		if (indented && sb.len > 0) {
-			strbuf_addc(&sb, ' ');
-			strbuf_add(&sb, t);
-			continue;
-		}
-		if (sb.len > 0) {
-			if (sb.truncated)
-				diag_error(ld->d, file, start, "rule longer than %d bytes", CAP_CONF_LINE);
-			else
-				add_rule(ld, logical, file, idfile, start);
-			strbuf_init(&sb, logical, sizeof(logical));
-		}
-		if (eof)
-			break;
-		if (indented) {
-			diag_error(ld->d, file, lineno, "continuation line without a rule before it");
-			continue;
-		}
-		start = lineno;
-		strbuf_add(&sb, t);
-	}
+	lineread_logical(fp, file, "rule", "rule", ld->d, rule_logical, &r);
 }
 
 /* Remember PATH as loaded; false if it was loaded already (two globs naming one file). */

@@ -127,6 +127,20 @@ str_lower_copy(char *dst, size_t size, const char *src)
 	return src[i] == '\0';
 }
 
+char *
+str_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
 bool
 str_ieq(const char *a, const char *b)
 {
