@@ -73,6 +73,13 @@ bool addr_hides_route(const struct addr *a);
 /* Is A the bare <postmaster> of RFC 5321 4.5.1 (any case)? */
 bool addr_is_bare_postmaster(const struct addr *a);
 
+/*
+ * PATH as typed, without surrounding blanks and one pair of angle brackets
+ * ("a@b" for " <a@b> "), into OUT of SIZE bytes (cut if longer).  For
+ * replies and rule fields; not a parser: nothing is checked.
+ */
+void addr_bare(const char *path, char *out, size_t size);
+
 /* Short name of a status for logs and what-if output ("too long", ...). */
 const char *addr_status_name(enum addr_status st);
 

@@ -252,6 +252,28 @@ addr_is_bare_postmaster(const struct addr *a)
 	       str_ieq(a->local, "postmaster");
 }
 
+void
+addr_bare(const char *path, char *out, size_t size)
+{
+	size_t len;
+
+	if (size == 0)
+		return;
+	while (*path == ' ' || *path == '\t')
+		path++;
+	len = strlen(path);
+	while (len > 0 && (path[len - 1] == ' ' || path[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
+		path++;
+		len -= 2;
+	}
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, path, len);
+	out[len] = '\0';
+}
+
 const char *
 addr_status_name(enum addr_status st)
 {

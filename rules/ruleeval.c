@@ -125,25 +125,9 @@ ruleeval_match_context(long match_limit)
 static void
 bare(const char *path, char *out, size_t size)
 {
-	size_t len;
-
-	while (*path == ' ' || *path == '\t')
-		path++;
-	len = strlen(path);
-	while (len > 0 && (path[len - 1] == ' ' || path[len - 1] == '\t'))
-		len--;
-	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
-		path++;
-		len -= 2;
-	}
-	if (len == 0) {
-		path = "<>";
-		len = 2;
-	}
-	if (len >= size)
-		len = size - 1;
-	memcpy(out, path, len);
-	out[len] = '\0';
+	addr_bare(path, out, size);
+	if (out[0] == '\0')
+		str_copy(out, size, "<>");
 }
 
 static const char *

@@ -315,27 +315,6 @@ struct reply_ctx {
 	char rcpt[CAP_ADDR_LEN + 1];
 };
 
-/* PATH without surrounding blanks and one pair of angle brackets ("a@b" for "<a@b>"). */
-static void
-bare_path(const char *path, char *out, size_t size)
-{
-	size_t len;
-
-	while (*path == ' ' || *path == '\t')
-		path++;
-	len = strlen(path);
-	while (len > 0 && (path[len - 1] == ' ' || path[len - 1] == '\t'))
-		len--;
-	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
-		path++;
-		len -= 2;
-	}
-	if (len >= size)
-		len = size - 1;
-	memcpy(out, path, len);
-	out[len] = '\0';
-}
-
 /* %{name} values for reply texts; %{sender} and %{rcpt} are the bare addresses. */
 static const char *
 reply_value(const char *name, void *arg)
@@ -373,8 +352,8 @@ session_refuse(struct session *s, struct verdict *v, const struct reply_tmpl *t,
 	struct reply_ctx rc = {.s = s};
 	va_list ap;
 
-	bare_path(s->sender, rc.sender, sizeof(rc.sender));
-	bare_path(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
+	addr_bare(s->sender, rc.sender, sizeof(rc.sender));
+	addr_bare(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
 	reply_expand(t, reply_value, &rc, &v->reply);
 	v->action = t->code[0] == '5' ? ACT_REJECT : ACT_TEMPFAIL;
 	str_copy(v->by, sizeof(v->by), by);
@@ -395,8 +374,8 @@ session_expand(struct session *s, const char *text, char *out, size_t size)
 
 	memset(&t, 0, sizeof(t));
 	str_copy(t.text, sizeof(t.text), text);
-	bare_path(s->sender, rc.sender, sizeof(rc.sender));
-	bare_path(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
+	addr_bare(s->sender, rc.sender, sizeof(rc.sender));
+	addr_bare(s->cur_rcpt ? s->cur_rcpt : "", rc.rcpt, sizeof(rc.rcpt));
 	reply_expand(&t, reply_value, &rc, &r);
 	str_copy(out, size, r.text);
 }
