@@ -77,6 +77,7 @@ struct dns_answer {
 };
 
 struct dns;
+struct dnscache;
 
 /*
  * Create the resolver from CFG: dns_config (an unbound.conf(5) file loaded
@@ -122,6 +123,8 @@ struct dns_sub {
 	void *arg;		/* set by the caller */
 	int type;		/* set by dns_submit */
 	int id;			/* set by dns_submit: libunbound's query id */
+	char *qname;		/* set by dns_submit: the name, for the answer cache */
+	struct dnscache *cache;	/* set by dns_submit */
 };
 
 /*
@@ -136,6 +139,15 @@ bool dns_submit(struct dns *dns, const char *name, int type, struct dns_sub *sub
  * about to run (keep SUB and its ARG alive until it has).
  */
 bool dns_cancel(struct dns *dns, struct dns_sub *sub);
+
+/*
+ * The answer to NAME/TYPE if the answer cache (dnscache.h) holds one: true
+ * and *OUT filled (free with dns_answer_clear), without waiting and without
+ * leaving the calling thread.  False otherwise, *OUT untouched.  Every
+ * answer libunbound gives through dns_lookup or dns_submit goes into the
+ * cache, and dns_lookup looks there first.
+ */
+bool dns_cached(struct dns *dns, const char *name, int type, struct dns_answer *out);
 
 /* ---- pure helpers (unit-tested) ---- */
 

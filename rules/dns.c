@@ -24,13 +24,18 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dnscache.h"
 #include "strbuf.h"
+
+/* Answers kept in front of libunbound (dnscache.h): a few MiB at most. */
+#define DNS_CACHE_SLOTS 4096
 
 struct dns {
 	struct ub_ctx *ctx;
 	pthread_t thread;
 	bool thread_started;
 	int wake[2];		/* a byte on wake[1] stops the dispatcher */
+	struct dnscache *cache;
 };
 
 /* ---- pure helpers ---- */
@@ -406,6 +411,11 @@ dns_new(const struct config *cfg, struct diag *d)
 		return NULL;
 	}
 	dns->wake[0] = dns->wake[1] = -1;
+	if ((dns->cache = dnscache_new(DNS_CACHE_SLOTS)) == NULL) {
+		diag_error(d, cfg->path, 0, "out of memory");
+		dns_free(dns);
+		return NULL;
+	}
 	if ((dns->ctx = ub_ctx_create()) == NULL) {
 		diag_error(d, cfg->path, 0, "libunbound: cannot create a resolver context");
 		dns_free(dns);
@@ -442,11 +452,13 @@ dns_free(struct dns *dns)
 	/* Outstanding queries die without callbacks (libunbound(3) ub_ctx_delete). */
 	if (dns->ctx != NULL)
 		ub_ctx_delete(dns->ctx);
+	dnscache_free(dns->cache);
 	free(dns);
 }
 
 /* ---- asynchronous queries ---- */
 
+/* In the dispatcher thread: keep the answer, then hand it over. */
 static void
 ub_callback(void *arg, int err, struct ub_result *result)
 {
@@ -454,6 +466,9 @@ ub_callback(void *arg, int err, struct ub_result *result)
 	struct dns_answer a;
 
 	answer_from_result(err, result, sub->type, &a);
+	dnscache_put(sub->cache, sub->qname, sub->type, &a);
+	free(sub->qname);
+	sub->qname = NULL;
 	sub->done(sub->arg, &a);
 }
 
@@ -464,15 +479,34 @@ dns_submit(struct dns *dns, const char *name, int type, struct dns_sub *sub)
 
 	sub->type = type;
 	sub->id = 0;
+	sub->qname = NULL;
 	if (dns == NULL || !dns_name_ok(name) || !presentation_name(name, pname, sizeof(pname)))
 		return false;
-	return ub_resolve_async(dns->ctx, pname, type, 1 /* IN */, sub, ub_callback, &sub->id) == 0;
+	sub->cache = dns->cache;
+	if ((sub->qname = strdup(name)) == NULL)
+		return false;
+	if (ub_resolve_async(dns->ctx, pname, type, 1 /* IN */, sub, ub_callback, &sub->id) != 0) {
+		free(sub->qname);
+		sub->qname = NULL;
+		return false;
+	}
+	return true;
 }
 
 bool
 dns_cancel(struct dns *dns, struct dns_sub *sub)
 {
-	return ub_cancel(dns->ctx, sub->id) == UB_NOERROR;
+	if (ub_cancel(dns->ctx, sub->id) != UB_NOERROR)
+		return false;
+	free(sub->qname); /* the callback that would have freed it will not run */
+	sub->qname = NULL;
+	return true;
+}
+
+bool
+dns_cached(struct dns *dns, const char *name, int type, struct dns_answer *out)
+{
+	return dns != NULL && dnscache_get(dns->cache, name, type, out);
 }
 
 /* ---- blocking lookups with a deadline ---- */
@@ -554,6 +588,8 @@ dns_lookup(struct dns *dns, const char *name, int type, const struct timespec *d
 		answer_set(out, type, DNS_NXDOMAIN, DNS_WHY_BADNAME);
 		return;
 	}
+	if (dns_cached(dns, name, type, out))
+		return;
 	if (dns == NULL || (w = waiter_new()) == NULL) {
 		answer_set(out, type, DNS_TEMP, DNS_WHY_ERROR);
 		return;

@@ -206,6 +206,34 @@ ptr_done(void *arg, struct dns_answer *a)
 	unref_unlock(ip);
 }
 
+/*
+ * The whole result from the answer cache, when it holds the PTR and every
+ * forward answer: no query, no other thread (dns.h dns_cached).  False,
+ * with IP as it was, when anything is missing.
+ */
+static bool
+from_cache(struct iprev *ip, const char *rev)
+{
+	int type = ip->client.family == AF_INET6 ? DNS_T_AAAA : DNS_T_A;
+	size_t i, n;
+
+	if (!dns_cached(ip->dns, rev, DNS_T_PTR, &ip->ptr))
+		return false;
+	n = ip->ptr.status != DNS_OK ? 0 : ip->ptr.n < IPREV_MAX_NAMES ? ip->ptr.n : IPREV_MAX_NAMES;
+	for (i = 0; i < n; i++) {
+		if (!dns_cached(ip->dns, ip->ptr.rr[i].text, type, &ip->fwd[i])) {
+			while (i > 0)
+				dns_answer_clear(&ip->fwd[--i]);
+			dns_answer_clear(&ip->ptr);
+			return false;
+		}
+	}
+	ip->nnames = n;
+	ip->ptr_done = true;
+	finish(ip);
+	return true;
+}
+
 struct iprev *
 iprev_start(struct dns *dns, const struct ipaddr *client)
 {
@@ -232,7 +260,9 @@ iprev_start(struct dns *dns, const struct ipaddr *client)
 	ip->slot[0].sub.done = ptr_done;
 	ip->slot[0].sub.arg = &ip->slot[0];
 	pthread_mutex_lock(&ip->mu);
-	if (dns_submit(dns, rev, DNS_T_PTR, &ip->slot[0].sub)) {
+	if (from_cache(ip, rev)) {
+		/* complete: nothing in flight */
+	} else if (dns_submit(dns, rev, DNS_T_PTR, &ip->slot[0].sub)) {
 		ip->slot[0].inflight = true;
 		ip->refs++;
 	} else {

@@ -258,7 +258,7 @@ pattern_flags(struct parse *ps, const char *q, uint32_t *opts, bool *extended, c
 static bool
 parse_pattern(struct parse *ps, struct rtest *t)
 {
-	const char *start = ps->p, *q = ps->p, *body, *end;
+	const char *start = ps->p, *q = ps->p, *body, *end = NULL;
 	uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C;
 	PCRE2_SIZE off;
 	char buf[80], msg[200];
