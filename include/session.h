@@ -76,6 +76,7 @@ const char *session_turf_id(const struct session *s);
 #define SESSION_CAN_SKIP	0x01	/* the MTA stops body chunks on request (SMFIP_SKIP) */
 #define SESSION_HDR_NOREPLY	0x02	/* no reply to headers (SMFIP_NR_HDR) */
 #define SESSION_NEGOTIATED	0x04	/* the flags above are known */
+#define SESSION_EOH_AT_EOM	0x08	/* no eoh event (SMFIP_NOEOH): decide it at eom */
 void session_set_glue_flags(struct session *s, unsigned flags);
 unsigned session_glue_flags(const struct session *s);
 

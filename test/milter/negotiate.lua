@@ -33,9 +33,12 @@ loop_max = 0
 	assert(mt.test_option(c, SMFIP_NOEOH), "asks for end of headers")
 	assert(mt.test_option(c, SMFIP_NOBODY), "asks for the body")
 	assert(mt.test_option(c, SMFIP_NOUNKNOWN), "asks for unknown commands")
-	-- ... but every envelope stage, DATA included (554 5.5.1 there).
+	-- Nor DATA itself: no check refuses there, and the MTA refuses a DATA
+	-- without an accepted recipient on its own.
+	assert(mt.test_option(c, SMFIP_NODATA), "asks for DATA")
+	-- ... but every other envelope stage.
 	for name, opt in pairs({NOCONNECT = SMFIP_NOCONNECT, NOHELO = SMFIP_NOHELO,
-	    NOMAIL = SMFIP_NOMAIL, NORCPT = SMFIP_NORCPT, NODATA = SMFIP_NODATA}) do
+	    NOMAIL = SMFIP_NOMAIL, NORCPT = SMFIP_NORCPT}) do
 		assert(not mt.test_option(c, opt), "negotiated SMFIP_" .. name)
 	end
 	-- It rejects at these stages, so it must never promise "no reply" there:
@@ -53,6 +56,28 @@ loop_max = 0
 	end
 	assert(not mt.test_action(c, SMFIF_CHGBODY), "requested SMFIF_CHGBODY")
 	mt.disconnect(c)
+
+	-- Headers without the body (the hop count alone): over TCP each header
+	-- is answered (no-reply packets would wait for delayed ACKs) and end of
+	-- headers is decided at end of message, one round trip fewer.
+	rg.write("relayguard.conf", rg.read("relayguard.conf"):gsub("max_hops = 0", "max_hops = 30"))
+	os.execute("kill -HUP $(cat relayguard.pid)")
+	assert(rg.log_wait(": reloaded ", 10), "reload (max_hops = 30)")
+	c = rg.connect()
+	assert(mt.negotiate(c, nil, nil, nil) == nil, "negotiate (hops)")
+	assert(not mt.test_option(c, SMFIP_NOHDRS), "hops: headers not asked for")
+	assert(mt.test_option(c, SMFIP_NOEOH), "hops: asks for end of headers")
+	assert(not mt.test_option(c, SMFIP_NR_HDR), "hops: no-reply headers over TCP")
+	mt.disconnect(c)
+	rg.write("relayguard.conf", rg.read("relayguard.conf"):gsub("max_hops = 30", "max_hops = 0"))
+	os.execute("kill -HUP $(cat relayguard.pid)")
+	for _ = 1, 100 do
+		if rg.log_count(": reloaded ") >= 2 then
+			break
+		end
+		mt.sleep(0.1)
+	end
+	assert(rg.log_count(": reloaded ") >= 2, "reload (max_hops = 0)")
 
 	-- An older MTA that offers fewer actions and cannot skip stages: the
 	-- filter must ask only for what is offered (anything else makes libmilter
