@@ -167,7 +167,9 @@ mta_wait_ready $NULL_PID 5 mta_log_has "$RG_TMP/nullmilter.log" 0 "ready on" || 
 mta_postfix_init example.com
 # Postfix must not slow its intake to its delivery (in_flow_delay) or
 # run short of processes; everything else is the same for all set-ups.
-mta_postfix_set "in_flow_delay = 0s" "default_process_limit = 200" \
+# smtpd_milters empty: mta_postfix_init names relayguard when it listens on
+# TCP, and the "none" port must have no milter (the others set their own).
+mta_postfix_set "smtpd_milters =" "in_flow_delay = 0s" "default_process_limit = 200" \
 	"smtp_destination_concurrency_limit = 20" "milter_default_action = tempfail" \
 	"milter_command_timeout = 30s" "milter_content_timeout = 60s"
 NONE_PORT=$PF_PORT
