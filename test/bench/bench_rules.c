@@ -151,18 +151,28 @@ static const char *const headers[][2] = {
 	{"Content-Transfer-Encoding", "8bit"},
 };
 
-/* One clean message through every stage; BODY is the whole body. */
-static void
-one_message(struct snapshot *snap, const char *body, size_t bodylen)
+/* A session of the bench's client (untrusted 203.0.113.5) after CONNECT and HELO. */
+static struct session *
+client_session(struct snapshot *snap)
 {
 	struct session *s = session_new(snap, NULL);
 	struct verdict v;
 	struct ipaddr ip;
-	size_t i;
 
 	ipaddr_parse("203.0.113.5", &ip);
 	decide_connect(s, &ip, "mail.client.example.org", &v);
 	decide_helo(s, "mail.client.example.org", &v);
+	return s;
+}
+
+/* One clean message through every stage; BODY is the whole body. */
+static void
+one_message(struct snapshot *snap, const char *body, size_t bodylen)
+{
+	struct session *s = client_session(snap);
+	struct verdict v;
+	size_t i;
+
 	decide_mail(s, "<alice@client.example.org>", NULL, &v);
 	decide_rcpt(s, "<bob@example.com>", NULL, &v);
 	decide_rcpt(s, "<carol@example.com>", NULL, &v);
@@ -201,15 +211,11 @@ per_message(struct snapshot *snap, const char *body, size_t bodylen, double seco
 static double
 rcpt_rate_of(struct snapshot *snap, const char *const *rcpts, int nrcpts, double seconds)
 {
-	struct session *s = session_new(snap, NULL);
+	struct session *s = client_session(snap);
 	struct verdict v;
-	struct ipaddr ip;
 	double t0, t;
 	long n = 0;
 
-	ipaddr_parse("203.0.113.5", &ip);
-	decide_connect(s, &ip, "mail.client.example.org", &v);
-	decide_helo(s, "mail.client.example.org", &v);
 	t0 = now();
 	do {
 		int k;
@@ -286,14 +292,10 @@ write_big_lists(void)
 static void
 show_verdicts(struct snapshot *snap, const char *const *rcpts, int nrcpts)
 {
-	struct session *s = session_new(snap, NULL);
+	struct session *s = client_session(snap);
 	struct verdict v;
-	struct ipaddr ip;
 	int k;
 
-	ipaddr_parse("203.0.113.5", &ip);
-	decide_connect(s, &ip, "mail.client.example.org", &v);
-	decide_helo(s, "mail.client.example.org", &v);
 	decide_mail(s, "<alice@client.example.org>", NULL, &v);
 	for (k = 0; k < nrcpts; k++) {
 		decide_rcpt(s, rcpts[k], NULL, &v);

@@ -65,7 +65,6 @@ done
 
 NULLMILTER=${NULLMILTER:-$top_builddir/test/bench/nullmilter}
 . "$top_srcdir/test/lib/mta.sh"
-. "$top_srcdir/test/lib/dns.sh"
 
 die() {
 	echo "mta-bench: $*" >&2
@@ -89,9 +88,7 @@ server:
 	local-data: "bench.test. 3600 IN MX 10 client.bench.test."
 	local-data: 'bench.test. 3600 IN TXT "v=spf1 ip4:127.0.0.1 -all"'
 EOF
-DNS_NO_TRAP=1 TMPDIR=$RG_TMP dns_start "$RG_TMP/bench-zone.conf" || die "the test DNS server did not start"
-mta_track "$DNS_PID"
-cp "$top_srcdir/test/dns/libunbound.conf" "$RG_TMP/libunbound.conf"
+mta_dns_start "$RG_TMP/bench-zone.conf"
 
 # ---- relayguard's configuration: the sample, strict, with 100 rules ----
 mkdir -p "$RG_TMP/rules.d"
@@ -112,7 +109,7 @@ awk -v n=$((100 - sample_rules)) -v body=$bodyrules 'BEGIN {
 }' >"$RG_TMP/rules.d/90-generated.rules"
 chmod -R go-w "$RG_TMP/rules.d"
 chmod 755 "$RG_TMP/rules.d"
-chmod 644 "$RG_TMP"/rules.d/*.rules "$RG_TMP/libunbound.conf"
+chmod 644 "$RG_TMP"/rules.d/*.rules
 nrules=$(cat "$RG_TMP"/rules.d/*.rules | grep -c '^[^#[:space:]]')
 
 conf=$RG_TMP/relayguard.conf

@@ -38,16 +38,9 @@ want_fds=$((sessions * 4 + 1024))
 command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 is not installed"
 mta_init
 
-DNS_NO_TRAP=1 TMPDIR=$RG_TMP dns_start "${top_srcdir:-.}/test/dns/zones.conf"
-case $? in
-0) mta_track "$DNS_PID" ;;
-77) tap_skip_all "unbound is not installed (Debian: apt-get install unbound)" ;;
-*) tap_bail "the test DNS server did not start" ;;
-esac
+mta_dns_start "${top_srcdir:-.}/test/dns/zones.conf"
 
 # The sample config without the keys set here (a key set twice is an error).
-cp "${top_srcdir:-.}/test/dns/libunbound.conf" "$RG_TMP/libunbound.conf"
-chmod 644 "$RG_TMP/libunbound.conf"
 mport=$(mta_free_port) || tap_bail "no free port"
 conf=$RG_TMP/relayguard.conf
 {

@@ -22,17 +22,7 @@ started=$(date +%s)
 mta_require_postfix
 mta_init
 
-# The DNS server lives in RG_TMP and is stopped with everything else.
-DNS_NO_TRAP=1 TMPDIR=$RG_TMP dns_start "${top_srcdir:-.}/test/dns/zones.conf"
-case $? in
-0) mta_track "$DNS_PID" ;;
-77) tap_skip_all "unbound is not installed (Debian: apt-get install unbound)" ;;
-*) tap_bail "the test DNS server did not start" ;;
-esac
-
-# relayguard reads its files again as RG_USER on reload: copies it can read.
-cp "${top_srcdir:-.}/test/dns/libunbound.conf" "$RG_TMP/libunbound.conf"
-chmod 644 "$RG_TMP/libunbound.conf"
+mta_dns_start "${top_srcdir:-.}/test/dns/zones.conf"
 conf=$RG_TMP/relayguard.conf
 mta_write "$conf" <<EOF
 # relayguard.conf of test/e2e/dns.sh

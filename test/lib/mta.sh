@@ -1054,6 +1054,24 @@ mta_sendmail_wait_delivered() {
 }
 
 # ---- relayguard --------------------------------------------------------------
+# mta_dns_start ZONES...: the test DNS server (test/lib/dns.sh: unbound on
+# a loopback port, DNS_PORT) serving the unbound.conf(5) fragments ZONES,
+# in RG_TMP and stopped with everything else; and a copy of
+# test/dns/libunbound.conf in RG_TMP that relayguard, running as RG_USER,
+# can read again on reload (dns_config = $RG_TMP/libunbound.conf).  Skips
+# the test when unbound is missing.
+mta_dns_start() {
+	command -v dns_start >/dev/null 2>&1 || . "${top_srcdir:-.}/test/lib/dns.sh"
+	DNS_NO_TRAP=1 TMPDIR=$RG_TMP dns_start "$@"
+	case $? in
+	0) mta_track "$DNS_PID" ;;
+	77) tap_skip_all "unbound is not installed (Debian: apt-get install unbound)" ;;
+	*) tap_bail "the test DNS server did not start" ;;
+	esac
+	cp "${top_srcdir:-.}/test/dns/libunbound.conf" "$RG_TMP/libunbound.conf"
+	chmod 644 "$RG_TMP/libunbound.conf"
+}
+
 
 # mta_write FILE: write stdin to FILE, readable by everyone (relayguard
 # reads its config again as RG_USER on reload).

@@ -143,14 +143,7 @@ printf 'store = redis://127.0.0.1:6379/0\n' >"$RG_TMP/probe.conf"
 	printf '\tlocal-data: "mx.stranger.test. 1 IN A 192.0.2.1"\n'
 	printf "\\tlocal-data: 'stranger.test. 1 IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"'\\n"
 } >"$RG_TMP/zones.conf"
-DNS_NO_TRAP=1 TMPDIR=$RG_TMP dns_start "$RG_TMP/zones.conf"
-case $? in
-0) mta_track "$DNS_PID" ;;
-77) tap_skip_all "unbound is not installed (Debian: apt-get install unbound)" ;;
-*) tap_bail "the test DNS server did not start" ;;
-esac
-cp "${top_srcdir:-.}/test/dns/libunbound.conf" "$RG_TMP/libunbound.conf"
-chmod 644 "$RG_TMP/libunbound.conf"
+mta_dns_start "$RG_TMP/zones.conf"
 
 # dns_break / dns_restore: stop the server; start it again on its port.
 dns_break() {
