@@ -75,10 +75,14 @@ static struct services services;	/* shared back ends, created once in glue_run *
 static atomic_uint last_glue_flags;
 
 /*
- * Is the milter socket a unix socket?  Over TCP, "no reply" stages are a
- * loss: the MTA writes the packets back to back, Nagle holds the second
- * until the first is acknowledged, and we, sending nothing back, delay
- * that acknowledgement (about 40 ms on Linux) once per message.
+ * Is the milter socket a unix socket?  Only there are stages skipped or
+ * left without a reply.  Over TCP the MTA's packets must alternate with
+ * ours: with no reply to headers Postfix writes them back to back, and
+ * for a skipped DATA or end-of-headers stage it still sends that stage's
+ * macro packet alone (an empty one if asked for none); Nagle then holds
+ * its next packet until the last one is acknowledged, and we, sending
+ * nothing back, delay that acknowledgement: about 40 ms per message on
+ * Linux, measured (test/bench/mta-bench.sh -T -s 1).
  */
 static bool socket_is_unix;
 
@@ -212,7 +216,7 @@ glue_flags_for(unsigned long f1, unsigned needs)
 	 * well (the client hears nothing before the end of DATA either way),
 	 * and the MTA saves a round trip per message.
 	 */
-	if ((needs & NEED_HEADERS) && !(needs & NEED_BODY) && (f1 & SMFIP_NOEOH))
+	if ((needs & NEED_HEADERS) && !(needs & NEED_BODY) && (f1 & SMFIP_NOEOH) && socket_is_unix)
 		flags |= SESSION_EOH_AT_EOM;
 	return flags;
 }
@@ -249,9 +253,10 @@ rg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	/*
 	 * DATA itself is never refused here: the policy has no DATA-stage
 	 * check, and a DATA without an accepted recipient is refused by the
-	 * MTA (rg_data stays for an MTA that cannot skip the stage).
+	 * MTA.  Skipped on a unix socket (see socket_is_unix for TCP).
 	 */
-	steps |= SMFIP_NODATA;
+	if (socket_is_unix)
+		steps |= SMFIP_NODATA;
 	atomic_store(&last_glue_flags, flags);
 	if ((s = conn_session(ctx)) != NULL)
 		session_set_glue_flags(s, flags);

@@ -66,14 +66,20 @@ unknown_user_reply = 550 5.1.1 <%{rcpt}>: no such user; you are %{client_name} [
 	-- DATA is negotiated away (negotiate.lua): the message goes on to its end.
 	assert(rg.eom(c) == SMFIR_CONTINUE, "eom")
 
-	-- A message whose every recipient is refused (the MTA then refuses
-	-- DATA itself).  (A MAIL macro packet without "i", as Postfix sends:
-	-- the queue id of the first message must not stick to this one.)
+	-- DATA when every recipient was refused: 554 5.5.1 (the MTA normally
+	-- stops it first; miltertest lets the filter see it; over a unix
+	-- socket DATA is not asked for at all).  (A MAIL macro packet without
+	-- "i", as Postfix sends: the queue id of the first message must not
+	-- stick to this one.)
 	assert(rg.mail(c, "<x@stranger.test>", {"{mail_addr}", "x@stranger.test"}) == SMFIR_CONTINUE,
 	    "mail 2")
 	rg.rcpt_is(c, "<victim@else.test>", SMFIR_REPLYCODE)
 	rg.rcpt_is(c, "<ghost@example.com>", SMFIR_REPLYCODE)
 	rg.log_has("NOQUEUE: rcpt: reject 550 5.1.1 <ghost@example.com>", "refusal logged without a queue id")
+	assert(mt.data(c) == nil, "data 2")
+	rg.expect(c, SMFIR_REPLYCODE, "data without recipients")
+	rg.wire_is(packets, "554 5.5.1 No valid recipients", "data without recipients")
+	rg.log_has("NOQUEUE: data: reject 554 5.5.1 No valid recipients; by=data", "data refusal logged")
 
 	-- The connection is still good: a new message is judged afresh.
 	assert(rg.mail(c, "<y@stranger.test>") == SMFIR_CONTINUE, "mail 3")
@@ -88,5 +94,5 @@ unknown_user_reply = 550 5.1.1 <%{rcpt}>: no such user; you are %{client_name} [
 			n = n + 1
 		end
 	end
-	assert(n == 10, "expected 10 SMFIR_REPLYCODE packets, saw " .. n)
+	assert(n == 11, "expected 11 SMFIR_REPLYCODE packets, saw " .. n)
 end)

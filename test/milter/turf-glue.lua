@@ -61,6 +61,7 @@ max_hops = 5
 	assert(not mt.test_option(c, SMFIP_NOEOH), "end of headers asked for")
 	assert(not mt.test_option(c, SMFIP_NOBODY), "body asked for (fingerprint, copies)")
 	assert(mt.test_option(c, SMFIP_NR_HDR), "no reply to each header")
+	assert(mt.test_option(c, SMFIP_NODATA), "asks for DATA on a unix socket")
 	assert(mt.test_option(c, SMFIP_SKIP), "SKIP")
 	assert(not mt.test_option(c, SMFIP_NR_EOH), "a reply at end of headers")
 	mt.disconnect(c)
