@@ -833,7 +833,7 @@ glue_run(const struct options *o, int ready_fd)
 	socket_is_unix = strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0;
 	if (!socket_is_unix)
 		set_listener_nodelay(); /* before metrics_start: only the milter listens yet */
-	if (socket_is_unix)
+	else
 		set_socket_owner(strchr(conn, ':') + 1, snap->cfg, user != NULL ? uid : (unsigned)geteuid(),
 		    user != NULL ? gid : (unsigned)getegid());
 	if (snap->cfg->metrics_listen != NULL && !metrics_start(snap->cfg->metrics_listen))

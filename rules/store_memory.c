@@ -6,9 +6,9 @@
  * full.  An expired entry reads as absent.  Expired entries are also swept
  * as new keys arrive: each new key first looks at a few entries after a
  * rotating cursor and frees the expired ones, so memory follows the live
- * keys rather than filling to the bound; the expiry times also live in an
- * array of their own, so that this look costs a few cache lines, not one
- * per entry.  A full shard evicts, among up to
+ * keys rather than filling to the bound; the expiry times live in an array
+ * of their own, so that this look costs a few cache lines, not one per
+ * entry.  A full shard evicts, among up to
  * 16 entries sampled from the cursor, an expired one or else the one that
  * expires soonest.  Memory is bounded by max_entries: about 100 bytes plus
  * the key each.
@@ -33,7 +33,6 @@ struct entry {
 	char *key;		/* NULL: free slot */
 	uint64_t hash;
 	enum kind kind;
-	long expires_ms;
 	long value;		/* K_RATE: TAT in microseconds; K_GAUGE: the value */
 	char *note;		/* K_NOTE */
 };
@@ -41,8 +40,8 @@ struct entry {
 struct shard {
 	pthread_mutex_t lock;
 	struct entry *slots;
-	long *exp;		/* slots[i].expires_ms, or 0 for a free slot: the sweep reads
-				 * this array alone, 8 bytes a slot instead of a whole entry */
+	long *exp;		/* slot i expires at exp[i] (ms), 0 for a free slot: kept apart
+				 * from the entries so that the sweep reads 8 bytes a slot */
 	size_t nslots, n, max, cursor;
 };
 
@@ -115,11 +114,11 @@ shard_evict_one(struct shard *sh, long now)
 		if (sh->slots[i].key == NULL)
 			continue;
 		seen++;
-		if (sh->slots[i].expires_ms <= now) {
+		if (sh->exp[i] <= now) {
 			best = i;
 			break;
 		}
-		if (best == SIZE_MAX || sh->slots[i].expires_ms < sh->slots[best].expires_ms)
+		if (best == SIZE_MAX || sh->exp[i] < sh->exp[best])
 			best = i;
 	}
 	sh->cursor = (sh->cursor + k) & (sh->nslots - 1);
@@ -173,7 +172,7 @@ shard_find_at(struct shard *sh, const char *key, enum kind kind, long now, bool 
 		e = &sh->slots[i];
 		if (e->hash != h || strcmp(e->key, key) != 0)
 			continue;
-		if (e->kind == kind && e->expires_ms > now)
+		if (e->kind == kind && sh->exp[i] > now)
 			return e;
 		if (!create) {
 			shard_delete(sh, i);
@@ -205,11 +204,10 @@ shard_find_at(struct shard *sh, const char *key, enum kind kind, long now, bool 
 	return e;
 }
 
-/* Set E's expiry, and its copy for the sweep. */
+/* Set E's expiry. */
 static void
 entry_expires(struct shard *sh, struct entry *e, long ms)
 {
-	e->expires_ms = ms;
 	sh->exp[e - sh->slots] = ms;
 }
 
